@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describe, knownFailures, loadCases, runCase } from '../peer/harness.js';
+
+// Istio's own analyzer table. A case that regresses fails; a case listed as a known failure
+// that now passes fails too, so the list in test/peer/known-failures.json stays true.
+test('Istio analyzer test table (peer suite)', () => {
+  const known = knownFailures();
+  const regressions: string[] = [];
+  const fixed: number[] = [];
+  let passed = 0;
+  const cases = loadCases();
+  for (const c of cases) {
+    const r = runCase(c);
+    if (r.passed) passed++;
+    const isKnown = String(c.index) in known;
+    if (!r.passed && !isKnown) regressions.push(describe(r));
+    if (r.passed && isKnown) fixed.push(c.index);
+  }
+  assert.deepEqual(regressions, [], `cases that fail:\n${regressions.join('\n')}`);
+  assert.deepEqual(fixed, [], `cases listed in known-failures.json now pass; remove them: ${fixed.join(', ')}`);
+  assert.ok(passed >= 99, `only ${passed}/${cases.length} cases pass`);
+});
