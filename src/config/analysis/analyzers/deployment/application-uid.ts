@@ -1,6 +1,7 @@
 import type { Resource } from '../../../../api/resource.js';
 import type { Analyzer } from '../../analyzer.js';
 import { newMessage } from '../../message.js';
+import { ISTIO_OPERATOR_CONTAINER, ISTIO_PROXY_CONTAINER, isIstioControlPlane } from '../../util.js';
 
 // UID 1337 is the sidecar proxy's own user: iptables lets its traffic bypass the proxy, so an
 // application container running as 1337 escapes the mesh. Flags Pods and Deployments that set it,
@@ -8,13 +9,12 @@ import { newMessage } from '../../message.js';
 
 const PROXY_UID = 1337;
 
-function checkPodSpec(report: (path: Array<string | number>) => void, podSpec: any, base: Array<string | number>): void {
-  if (!podSpec) return;
-  if (podSpec.securityContext?.runAsUser === PROXY_UID) report([...base, 'securityContext', 'runAsUser']);
-  (podSpec.containers ?? []).forEach((c: any, i: number) => {
-    if (c?.name === 'istio-proxy') return;
-    if (c?.securityContext?.runAsUser === PROXY_UID) report([...base, 'containers', i, 'securityContext', 'runAsUser']);
-  });
+function usesProxyUid(podSpec: any): boolean {
+  if (!podSpec) return false;
+  if (podSpec.securityContext?.runAsUser === PROXY_UID) return true;
+  return (podSpec.containers ?? []).some(
+    (c: any) => c?.name !== ISTIO_PROXY_CONTAINER && c?.name !== ISTIO_OPERATOR_CONTAINER && c?.securityContext?.runAsUser === PROXY_UID,
+  );
 }
 
 export const applicationUidAnalyzer: Analyzer = {
@@ -23,9 +23,11 @@ export const applicationUidAnalyzer: Analyzer = {
   inputs: ['Pod', 'Deployment'],
   codes: ['IST0144'],
   analyze(ctx) {
-    const each = (r: Resource, podSpec: any, base: Array<string | number>) =>
-      checkPodSpec((path) => ctx.report(newMessage('IST0144', r, [], path)), podSpec, base);
-    for (const pod of ctx.list('Pod')) each(pod, pod.spec, ['spec']);
-    for (const d of ctx.list('Deployment')) each(d, d.spec?.template?.spec, ['spec', 'template', 'spec']);
+    // Istio's control plane legitimately runs as 1337; one message per workload is enough.
+    const check = (r: Resource, podSpec: any) => {
+      if (!isIstioControlPlane(r) && usesProxyUid(podSpec)) ctx.report(newMessage('IST0144', r));
+    };
+    for (const pod of ctx.list('Pod')) check(pod, pod.spec);
+    for (const d of ctx.list('Deployment')) check(d, d.spec?.template?.spec);
   },
 };
