@@ -1,5 +1,4 @@
-import type { Document, LineCounter } from 'yaml';
-import { isNode, isMap, isSeq, isPair, isScalar } from 'yaml';
+import { LineCounter, parseDocument, isNode, isMap, isSeq, isPair, isScalar, type Document } from 'yaml';
 import type { KindInfo } from './kinds.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
@@ -7,10 +6,12 @@ export type FieldPath = ReadonlyArray<string | number>;
 /** Where a resource came from: enough to print `file:line` and to find the line of any field. */
 export interface ResourceOrigin {
   file: string; // path as given, or '-' for stdin, or '' for built-in resources
-  line: number; // 1-based line of the document's first line; 0 when unknown
-  doc?: Document; // the parsed YAML document, kept to locate fields
-  lineCounter?: LineCounter;
+  line: number; // 1-based line of the resource's first line; 0 when unknown
+  /** The document's text and where it starts in the file, to locate fields on demand. */
+  source?: { text: string; firstLine: number };
   basePath?: FieldPath; // path of this resource inside the document (items of a `kind: List`)
+  /** The document parsed with positions, built the first time a field's line is asked for. */
+  positions?: { doc: Document; lineCounter: LineCounter };
 }
 
 export interface ObjectMeta {
@@ -54,14 +55,24 @@ export function resourceKey(r: Resource): string {
  * Falls back to the nearest ancestor that exists, then to the resource's own line.
  */
 export function lineOf(r: Resource, path: FieldPath): number {
-  const { doc, lineCounter, basePath = [] } = r.origin;
-  if (!doc || !lineCounter) return r.origin.line;
-  const full = [...basePath, ...path];
+  const origin = r.origin;
+  if (!origin.source) return origin.line;
+  // Values are parsed by a fast parser without positions; positions are worked out here, once
+  // per document, only for the few resources a message or error points at.
+  origin.positions ??= parsePositions(origin.source.text);
+  const { doc, lineCounter } = origin.positions;
+  const full = [...(origin.basePath ?? []), ...path];
   for (let n = full.length; n >= 0; n--) {
     const node = nodeAt(doc, full.slice(0, n));
-    if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    if (node?.range) return origin.source.firstLine - 1 + lineCounter.linePos(node.range[0]).line;
   }
-  return r.origin.line;
+  return origin.line;
+}
+
+function parsePositions(text: string): { doc: Document; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  return { doc, lineCounter };
 }
 
 function nodeAt(doc: Document, path: FieldPath): { range?: [number, number, number] | null } | undefined {

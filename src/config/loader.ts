@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import jsyaml from 'js-yaml';
 import { MeshmedicError } from '../api/errors.js';
 import { isIstioGroup, lookupKind, splitApiVersion } from '../api/kinds.js';
-import type { FieldPath, Resource } from '../api/resource.js';
+import { lineOf, type Resource, type ResourceOrigin } from '../api/resource.js';
 
 // Reads Kubernetes-style YAML or JSON (multi-document, `kind: List`) into resources that keep
 // their file and line. Input is checked whole: the caller gets every error at once and
@@ -22,6 +22,8 @@ export interface LoadOptions {
   onlyKinds?: ReadonlySet<string>;
   /** Unknown kinds in Istio's groups are errors unless this is set (Istio's test loader skips them). */
   lenientKinds?: boolean;
+  /** Descend into subdirectories of directory arguments (istioctl's -R). */
+  recursive?: boolean;
 }
 
 export interface SkippedDocument {
@@ -39,42 +41,86 @@ export interface LoadResult {
 
 export function parseText(text: string, file: string, opts: LoadOptions): LoadResult {
   const result: LoadResult = { resources: [], skipped: [], errors: [] };
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  // A text that is not YAML at all comes back as an EmptyStream with errors.
-  const list = Array.isArray(docs) ? docs : [];
-  if (!Array.isArray(docs)) {
-    for (const e of (docs as { errors?: Array<{ message: string; pos: [number, number] }> }).errors ?? [])
-      result.errors.push(yamlError(e, file, lineCounter));
-  }
-  for (const doc of list) {
-    if (doc.errors.length > 0) {
-      result.errors.push(yamlError(doc.errors[0], file, lineCounter));
+  for (const chunk of splitDocuments(text)) {
+    let value: unknown;
+    try {
+      value = jsyaml.load(chunk.text, { schema: SCHEMA, filename: file });
+    } catch (e) {
+      const err = e as { reason?: string; message: string; mark?: { line: number; column: number } };
+      const line = err.mark ? chunk.firstLine + err.mark.line : chunk.firstLine;
+      result.errors.push(new MeshmedicError('E_YAML_PARSE', err.reason ?? err.message.split('\n')[0], { file, line, column: err.mark ? err.mark.column + 1 : undefined }));
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
     if (value == null) continue; // empty document, e.g. a trailing `---`
-    const startLine = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+    const source = { text: chunk.text, firstLine: chunk.firstLine };
+    const line = contentLine(chunk.text, chunk.firstLine);
     if (typeof value !== 'object' || Array.isArray(value)) {
-      result.errors.push(new MeshmedicError('E_NOT_OBJECT', 'document is not a mapping (expected apiVersion, kind, metadata)', { file, line: startLine }));
+      result.errors.push(new MeshmedicError('E_NOT_OBJECT', 'document is not a mapping (expected apiVersion, kind, metadata)', { file, line }));
       continue;
     }
     const obj = value as Record<string, any>;
     if (obj.kind === 'List' && Array.isArray(obj.items)) {
-      obj.items.forEach((item: unknown, i: number) => addObject(result, item, file, doc, lineCounter, ['items', i], opts));
-    } else addObject(result, obj, file, doc, lineCounter, [], opts);
+      obj.items.forEach((item: unknown, i: number) => {
+        const origin: ResourceOrigin = { file, line, source, basePath: ['items', i] };
+        origin.line = lineOf({ origin } as Resource, []);
+        addObject(result, item, origin, opts);
+      });
+    } else addObject(result, obj, { file, line, source }, opts);
   }
   return result;
 }
 
-function yamlError(e: { message: string; pos: [number, number] }, file: string, lc: LineCounter): MeshmedicError {
-  const { line, col } = lc.linePos(e.pos[0]);
-  return new MeshmedicError('E_YAML_PARSE', e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), { file, line, column: col });
+// js-yaml's core schema (YAML 1.2: no timestamps turning into Dates) plus `<<` merge keys.
+const SCHEMA = jsyaml.CORE_SCHEMA.extend([(jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge]);
+
+interface Chunk {
+  text: string;
+  firstLine: number; // 1-based line of the chunk's first line in the file
 }
 
-function addObject(result: LoadResult, item: unknown, file: string, doc: Document, lc: LineCounter, basePath: FieldPath, opts: LoadOptions): void {
-  const line = lineAt(doc, lc, basePath);
-  const pos = { file, line };
+/**
+ * Split a multi-document stream at `---` markers. A marker at column 0 always starts a new
+ * document in YAML (it even ends a block scalar), so a line scan is exact. Values are parsed
+ * with js-yaml (fast); field positions are computed later, only for resources a message points at.
+ */
+export function splitDocuments(text: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  let line = 1;
+  let m: RegExpExecArray | null;
+  while ((m = marker.exec(text))) {
+    if (m.index > start) {
+      chunks.push({ text: text.slice(start, m.index), firstLine: line });
+      line += countLines(text, start, m.index);
+      start = m.index;
+    }
+    marker.lastIndex = m.index + 3;
+  }
+  chunks.push({ text: text.slice(start), firstLine: line });
+  return chunks;
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Line of the first content in a chunk (skipping `---`, comments and blank lines). */
+function contentLine(text: string, firstLine: number): number {
+  const lines = text.split('\n', 200);
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i].trim();
+    if (t === '' || t.startsWith('#') || t.startsWith('%') || (t.startsWith('---') && t.slice(3).trim() === '')) continue;
+    return firstLine + i;
+  }
+  return firstLine;
+}
+
+function addObject(result: LoadResult, item: unknown, origin: ResourceOrigin, opts: LoadOptions): void {
+  const pos = { file: origin.file, line: origin.line };
+  const { file, line } = pos;
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     result.errors.push(new MeshmedicError('E_NOT_OBJECT', 'document is not a mapping (expected apiVersion, kind, metadata)', pos));
     return;
@@ -114,27 +160,23 @@ function addObject(result: LoadResult, item: unknown, file: string, doc: Documen
     spec: obj.spec ?? {},
     status: obj.status,
     raw: obj,
-    origin: { file, line, doc, lineCounter: lc, basePath },
+    origin,
   });
-}
-
-function lineAt(doc: Document, lc: LineCounter, path: FieldPath): number {
-  const node = path.length ? (doc.getIn(path as unknown[], true) as { range?: [number, number, number] } | undefined) : (doc.contents as { range?: [number, number, number] } | null);
-  return node?.range ? lc.linePos(node.range[0]).line : 1;
 }
 
 const YAML_EXT = /\.(ya?ml|json)$/i;
 
-/** Expand files and directories (recursively, *.yaml|*.yml|*.json, sorted) into a list of files. */
-export function expandPaths(paths: readonly string[]): { files: string[]; errors: MeshmedicError[] } {
+/** Expand files and directories (*.yaml|*.yml|*.json, sorted; subdirectories when recursive) into a list of files. */
+export function expandPaths(paths: readonly string[], recursive = false): { files: string[]; errors: MeshmedicError[] } {
   const files: string[] = [];
   const errors: MeshmedicError[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (YAML_EXT.test(name)) files.push(p);
+      if (st.isDirectory()) {
+        if (recursive) walk(p);
+      } else if (YAML_EXT.test(name)) files.push(p);
     }
   };
   for (const p of paths) {
@@ -157,7 +199,7 @@ export function expandPaths(paths: readonly string[]): { files: string[]; errors
 
 /** Load files, directories and `-` (stdin). Later resources with the same key replace earlier ones. */
 export function loadPaths(paths: readonly string[], opts: LoadOptions, readStdin: () => string = () => readFileSync(0, 'utf8')): LoadResult {
-  const { files, errors } = expandPaths(paths);
+  const { files, errors } = expandPaths(paths, opts.recursive);
   const result: LoadResult = { resources: [], skipped: [], errors };
   for (const file of files) {
     let text: string;

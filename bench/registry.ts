@@ -1,0 +1,17 @@
+// Benchmarks reachable through `meshmedic bench NAME`. Each prints figures measured in one run.
+import { analyzeBench } from './analyze.js';
+
+export interface BenchOptions {
+  size?: number;
+  runs: number;
+  progress: (line: string) => void;
+}
+
+export interface Benchmark {
+  description: string;
+  run(opts: BenchOptions): Promise<Record<string, unknown>>;
+}
+
+export const BENCHMARKS: Record<string, Benchmark> = {
+  analyze: analyzeBench,
+};

@@ -1,0 +1,13 @@
+import { stringify } from 'yaml';
+
+// Output formats shared by commands, kubectl/istioctl style: `-o log|json|yaml`.
+export type OutputFormat = 'log' | 'json' | 'yaml';
+
+export function parseOutputFormat(value: string, allowed: readonly OutputFormat[]): OutputFormat {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`unknown output format "${value}" (want one of ${allowed.join(', ')})`);
+  return value as OutputFormat;
+}
+
+export function printStructured(value: unknown, format: 'json' | 'yaml', out: NodeJS.WritableStream = process.stdout): void {
+  out.write(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value));
+}
