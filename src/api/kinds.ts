@@ -12,7 +12,7 @@ export type KindId =
   // telemetry.istio.io, extensions.istio.io
   | 'Telemetry' | 'WasmPlugin'
   // Kubernetes
-  | 'Namespace' | 'Service' | 'Pod' | 'Deployment' | 'Node' | 'Secret' | 'ConfigMap' | 'Endpoints'
+  | 'Namespace' | 'Service' | 'Pod' | 'Deployment' | 'Node' | 'Secret' | 'ConfigMap' | 'Endpoints' | 'ServiceAccount'
   | 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration' | 'CustomResourceDefinition'
   // Gateway API
   | 'KubernetesGateway' | 'GatewayClass' | 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'TLSRoute'
@@ -60,6 +60,7 @@ export const KINDS: readonly KindInfo[] = [
   k('Secret', '', 'Secret', ['v1']),
   k('ConfigMap', '', 'ConfigMap', ['v1']),
   k('Endpoints', '', 'Endpoints', ['v1']),
+  k('ServiceAccount', '', 'ServiceAccount', ['v1']),
   k('Deployment', 'apps', 'Deployment', ['v1']),
   k('MutatingWebhookConfiguration', 'admissionregistration.k8s.io', 'MutatingWebhookConfiguration', ['v1', 'v1beta1'], true),
   k('ValidatingWebhookConfiguration', 'admissionregistration.k8s.io', 'ValidatingWebhookConfiguration', ['v1', 'v1beta1'], true),

@@ -32,7 +32,11 @@ export interface AnalyzeOutcome {
   messages: Message[];
   resources: number;
   notes: string[]; // things worth telling on stderr (skipped documents)
+  skippedAnalyzers: string[];
 }
+
+/** Kinds that describe what runs (not what is configured): present only when the input has them. */
+const RUNTIME_KINDS = new Set<string>(['Pod', 'Node', 'Secret']);
 
 /** Load, validate and analyze. Throws ExitError for usage and input errors. */
 export function analyzeFiles(req: AnalyzeRequest, readStdin?: () => string): AnalyzeOutcome {
@@ -50,16 +54,30 @@ export function analyzeFiles(req: AnalyzeRequest, readStdin?: () => string): Ana
     else throw e;
   }
   if (errors.length) throw new ExitError(EXIT_DATA_ERROR, errors.map((e) => `Error: ${e.format()}`));
-  const resources = withDefaultIngress(loaded.resources, meshConfig);
-  const { messages } = runAnalyzers(resources, analyzers, {
+  // As istioctl does without a cluster, analyzers that need runtime state the input does not
+  // carry (no Pod at all, say) are skipped rather than run on nothing, which would only give
+  // false alarms such as "subset selects no pods".
+  const present = new Set(loaded.resources.map((r) => r.info.id));
+  const missing = (a: Analyzer) => a.inputs.filter((k) => RUNTIME_KINDS.has(k) && !present.has(k));
+  const runnable = analyzers.filter((a) => missing(a).length === 0);
+  const skippedAnalyzers = analyzers.filter((a) => missing(a).length > 0);
+  const resources = present.has('Pod') ? withDefaultIngress(loaded.resources, meshConfig) : loaded.resources;
+  const { messages } = runAnalyzers(resources, runnable, {
     meshConfig,
     meshNetworks,
     namespace: req.allNamespaces ? '' : req.namespace,
     suppressions,
     env: req.env ?? {},
   });
-  const notes = loaded.skipped.map((s) => `Skipped ${s.file}:${s.line}: kind ${s.kind} (${s.apiVersion}) is not one meshmedic analyzes`);
-  return { messages, resources: loaded.resources.length, notes };
+  const notes: string[] = [];
+  if (loaded.skipped.length) {
+    const kinds = [...new Set(loaded.skipped.map((s) => s.kind))].sort().join(', ');
+    notes.push(`Skipped ${loaded.skipped.length} document(s) of kinds meshmedic does not analyze: ${kinds}`);
+  }
+  if (skippedAnalyzers.length && req.analyzers?.length) {
+    for (const a of skippedAnalyzers) notes.push(`Analyzer ${a.name} skipped: the input has no ${missing(a).join(', ')}`);
+  }
+  return { messages, resources: loaded.resources.length, notes, skippedAnalyzers: skippedAnalyzers.map((a) => a.name) };
 }
 
 /** The ingress gateway the mesh provides, unless the input defines its own. */
