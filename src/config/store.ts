@@ -89,10 +89,9 @@ export class ConfigStore {
   }
 }
 
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Kind, then namespace, then name; byte order, so the order is the same everywhere. */
 export function compareResources(a: Resource, b: Resource): number {
-  return (
-    a.info.id.localeCompare(b.info.id) ||
-    namespaceOf(a).localeCompare(namespaceOf(b)) ||
-    a.metadata.name.localeCompare(b.metadata.name)
-  );
+  return cmp(a.info.id, b.info.id) || cmp(namespaceOf(a), namespaceOf(b)) || cmp(a.metadata.name, b.metadata.name);
 }
