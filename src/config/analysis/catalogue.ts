@@ -53,7 +53,7 @@ export const CATALOGUE: readonly MessageType[] = [
   t('IST0146', 'Warning', 'ImageAutoWithoutInjectionWarning', '{0} {1} contains `image: auto` but does not match any Istio injection webhook selector.'),
   t('IST0147', 'Error', 'ImageAutoWithoutInjectionError', '{0} {1} contains `image: auto` but does not match any Istio injection webhook selector.'),
   t('IST0148', 'Info', 'NamespaceInjectionEnabledByDefault', 'Sidecar injection is enabled for all namespaces by default. Set the label \'istio-injection=disabled\' on namespace {0} to disable it.'),
-  t('IST0149', 'Error', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'This VirtualService uses JWT claim based routing (key: {0}) but found no RequestAuthentication applied for the gateway pod {1}.'),
+  t('IST0149', 'Error', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'This VirtualService uses JWT claim based routing (key: {0}) but no RequestAuthentication applies to the gateway pod {1} (gateway {2}).'),
   t('IST0150', 'Warning', 'ExternalNameServiceTypeInvalidPortName', 'Port name of an ExternalName service is not valid. Name the port with a protocol prefix (e.g. tcp-) so traffic is not treated as HTTP.'),
   t('IST0151', 'Warning', 'EnvoyFilterUsesRelativeOperation', 'This EnvoyFilter has no priority and uses a relative patch operation, which can fail to apply. Use the INSERT_FIRST or ADD operation, or set a priority.'),
   t('IST0152', 'Error', 'EnvoyFilterUsesReplaceOperationIncorrectly', 'The REPLACE operation is only valid for HTTP_FILTER and NETWORK_FILTER.'),
