@@ -41,7 +41,7 @@ export const CATALOGUE: readonly MessageType[] = [
   t('IST0134', 'Warning', 'ServiceEntryAddressesRequired', 'ServiceEntry addresses are required for this protocol.'),
   t('IST0135', 'Info', 'DeprecatedAnnotation', 'Annotation {0} has been deprecated{1} and may not work in future Istio versions.'),
   t('IST0136', 'Info', 'AlphaAnnotation', 'Annotation {0} is part of an alpha-phase feature and may be incompletely supported.'),
-  t('IST0137', 'Warning', 'DeploymentConflictingPorts', 'Deployment {0} is associated with several services using targetPort {1} with different protocols: {2}'),
+  t('IST0137', 'Warning', 'DeploymentConflictingPorts', 'Deployment {0} is selected by services {2} that map different service ports {3} onto the same targetPort {1}.'),
   t('IST0138', 'Warning', 'GatewayDuplicateCertificate', 'Duplicate certificate in several gateways {0} may cause 404s if HTTP/2 connection reuse happens.'),
   t('IST0139', 'Error', 'InvalidWebhook', 'Invalid webhook: {0}'),
   t('IST0140', 'Warning', 'IngressRouteRulesNotAffected', 'Subset in virtual service {0} has no effect on ingress gateway {1} requests'),

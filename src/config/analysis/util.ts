@@ -6,11 +6,10 @@ export const ISTIO_PROXY_CONTAINER = 'istio-proxy';
 export const ISTIO_OPERATOR_CONTAINER = 'istio-operator';
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
-/** Control-plane workloads (istiod, gateways installed by Istio) are skipped by several analyzers. */
+/** Istio's own control plane (istiod, its gateways), recognised by an `istio` label or `release: istio`; several analyzers skip it. */
 export function isIstioControlPlane(r: Resource): boolean {
   const labels = r.metadata.labels ?? {};
-  if (labels['istio'] !== undefined) return true;
-  return labels['istio.io/rev'] !== undefined && r.metadata.namespace === 'istio-system';
+  return labels['istio'] !== undefined || labels['release'] === 'istio';
 }
 
 /** Kubernetes equality-based selector: every key/value of the selector is in the labels. */

@@ -2,6 +2,7 @@ import type { Resource } from '../../../../api/resource.js';
 import type { AnalysisContext, Analyzer } from '../../analyzer.js';
 import { newMessage } from '../../message.js';
 import { servicePortProtocol } from './protocol.js';
+import { isIstioControlPlane } from '../../util.js';
 
 // Istio picks a port's protocol from its name (`http`, `grpc-api`, ...) or `appProtocol`. A port
 // that names no protocol falls back to sniffing, which fails for server-first protocols and
@@ -12,12 +13,6 @@ const GATEWAY_MANAGED_LABEL = 'gateway.istio.io/managed';
 
 /** Gateway and waypoint Services that Istio's controllers create; their users did not name the ports. */
 const ISTIO_GATEWAY_CONTROLLERS = new Set(['istio.io-gateway-controller', 'istio.io-mesh-controller', 'istio.io-eastwest-controller']);
-
-/** Istio's own control plane Services, recognised by their labels (`istio: ...` or `release: istio`). */
-function isControlPlane(svc: Resource): boolean {
-  const labels = svc.metadata.labels ?? {};
-  return labels['istio'] !== undefined || labels['release'] === 'istio';
-}
 
 function isManagedGateway(svc: Resource): boolean {
   return ISTIO_GATEWAY_CONTROLLERS.has(svc.metadata.labels?.[GATEWAY_MANAGED_LABEL] ?? '');
@@ -48,7 +43,7 @@ export const portNameAnalyzer: Analyzer = {
   codes: ['IST0118', 'IST0150'],
   analyze(ctx) {
     for (const svc of ctx.list('Service')) {
-      if (isControlPlane(svc) || isManagedGateway(svc)) continue;
+      if (isIstioControlPlane(svc) || isManagedGateway(svc)) continue;
       checkService(ctx, svc);
     }
   },
