@@ -14,7 +14,12 @@ export interface Message {
   fieldPath?: FieldPath;
 }
 
-/** Build a message from the catalogue; pass `path` to point the reference at a field's line. */
+/**
+ * Build a message from the catalogue; pass `path` to point the reference at a field's line.
+ * As in Istio (`util.ErrorLine` over the resource's field map), the line moves to the field only
+ * when the path ends at a written scalar value; otherwise the resource's own line stands. This
+ * matters beyond looks: messages with the same text and line are one message.
+ */
 export function newMessage(code: string, resource: Resource | undefined, params: readonly unknown[] = [], path?: FieldPath): Message {
   const type = messageType(code);
   return {
@@ -24,9 +29,18 @@ export function newMessage(code: string, resource: Resource | undefined, params:
     text: render(type.template, params),
     params,
     resource,
-    line: resource && path ? lineOf(resource, path) : undefined,
+    line: resource && path && endsAtScalar(resource.raw, path) ? lineOf(resource, path) : undefined,
     fieldPath: path,
   };
+}
+
+function endsAtScalar(raw: unknown, path: FieldPath): boolean {
+  let cur: unknown = raw;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return false;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur !== undefined && (cur === null || typeof cur !== 'object');
 }
 
 export function origin(m: Message): string {

@@ -1,7 +1,6 @@
 import type { Resource } from '../../../../api/resource.js';
 import type { Analyzer } from '../../analyzer.js';
 import { newMessage, type Message } from '../../message.js';
-import { scalarPath } from './scalar-path.js';
 
 // Client TLS in SIMPLE or MUTUAL mode without caCertificates does not verify the server's
 // certificate, so traffic to the host can be intercepted. Flags the rule-wide TLS settings and
@@ -22,13 +21,13 @@ function check(r: Resource, report: (m: Message) => void): void {
   const name = r.metadata.name, ns = r.metadata.namespace ?? '', host = spec.host ?? '';
   const tls = spec.trafficPolicy?.tls;
   if (lacksCa(tls, hasWorkloadSelector)) {
-    const path = scalarPath(r, ['spec', 'trafficPolicy', 'tls', 'caCertificates']);
+    const path = ['spec', 'trafficPolicy', 'tls', 'caCertificates'];
     report(newMessage('IST0128', r, [name, ns, tls.mode, host], path));
   }
   const ports: any[] = spec.trafficPolicy?.portLevelSettings ?? [];
   ports.forEach((p, i) => {
     if (!lacksCa(p?.tls, hasWorkloadSelector)) return;
-    const path = scalarPath(r, ['spec', 'trafficPolicy', 'portLevelSettings', i, 'tls', 'caCertificates']);
+    const path = ['spec', 'trafficPolicy', 'portLevelSettings', i, 'tls', 'caCertificates'];
     report(newMessage('IST0129', r, [name, ns, p.tls.mode, host, p.port?.number ?? ''], path));
   });
 }

@@ -1,7 +1,6 @@
 import type { Resource } from '../../../../api/resource.js';
 import type { Analyzer } from '../../analyzer.js';
 import { newMessage, type Message } from '../../message.js';
-import { scalarPath } from '../destinationrule/scalar-path.js';
 
 // EnvoyFilter patches are applied in order, and relative operations (INSERT_BEFORE/AFTER,
 // REPLACE, REMOVE) depend on what earlier patches produced; without a priority that order is
@@ -33,22 +32,22 @@ function checkEnvoyFilter(ef: Resource, versionedNames: Set<string>, report: (m:
     // A patch without its patch section ends the check of this EnvoyFilter, as in Istio.
     if (p.patch == null) break;
     const name = filterName(p);
-    const line = scalarPath(ef, ['spec', 'configPatches', i, 'patch', 'value']);
+    const path = ['spec', 'configPatches', i, 'patch', 'value'];
     const relative = () => {
       if (hasPriority) return;
-      report(newMessage(versionedNames.has(name) ? 'IST0155' : 'IST0151', ef, [], line));
+      report(newMessage(versionedNames.has(name) ? 'IST0155' : 'IST0151', ef, [], path));
     };
 
     switch (p.patch.operation) {
       case 'ADD':
-        if (ROUTE_LEVEL.has(p.applyTo)) report(newMessage('IST0153', ef, [], line));
+        if (ROUTE_LEVEL.has(p.applyTo)) report(newMessage('IST0153', ef, [], path));
         break;
       case 'REMOVE':
-        if (ROUTE_LEVEL.has(p.applyTo)) report(newMessage('IST0154', ef, [], line));
+        if (ROUTE_LEVEL.has(p.applyTo)) report(newMessage('IST0154', ef, [], path));
         else relative();
         break;
       case 'REPLACE':
-        if (!REPLACEABLE.has(p.applyTo)) report(newMessage('IST0152', ef, [], line));
+        if (!REPLACEABLE.has(p.applyTo)) report(newMessage('IST0152', ef, [], path));
         else relative();
         break;
       case 'INSERT_BEFORE':

@@ -2,7 +2,6 @@ import { namespaceOf, type Resource } from '../../../../api/resource.js';
 import type { Analyzer } from '../../analyzer.js';
 import { newMessage } from '../../message.js';
 import { nsName } from '../../util.js';
-import { scalarPath } from '../destinationrule/scalar-path.js';
 
 // Two ServiceEntries that give the same host and port different protocols, where a namespace
 // sees both, leave the proxy to pick one listener protocol: the other entry's traffic breaks.
@@ -54,7 +53,7 @@ export const conflictingProtocolAnalyzer: Analyzer = {
       for (const { se } of uses) {
         if (reported.has(se)) continue;
         reported.add(se);
-        ctx.report(newMessage('IST0177', se, [names, host, port, protocols.join(', ')], scalarPath(se, ['metadata', 'name'])));
+        ctx.report(newMessage('IST0177', se, [names, host, port, protocols.join(', ')], ['metadata', 'name']));
       }
     }
   },

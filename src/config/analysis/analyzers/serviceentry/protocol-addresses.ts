@@ -1,7 +1,6 @@
 import type { Resource } from '../../../../api/resource.js';
 import type { Analyzer } from '../../analyzer.js';
 import { newMessage } from '../../message.js';
-import { scalarPath } from '../destinationrule/scalar-path.js';
 
 // A TCP (or protocol-less) ServiceEntry port has no Host header to route on, so without an
 // address every such entry on that port collapses onto one listener. Addresses can come from
@@ -33,7 +32,7 @@ export const protocolAddressesAnalyzer: Analyzer = {
     for (const se of ctx.list('ServiceEntry')) {
       if (autoAllocated || hasAddresses(se)) continue;
       (se.spec?.ports ?? []).forEach((port: any, i: number) => {
-        if (needsAddress(port?.protocol)) ctx.report(newMessage('IST0134', se, [], scalarPath(se, ['spec', 'ports', i, 'name'])));
+        if (needsAddress(port?.protocol)) ctx.report(newMessage('IST0134', se, [], ['spec', 'ports', i, 'name']));
       });
     }
   },

@@ -4,7 +4,7 @@ import type { AnalysisContext, Analyzer } from '../../analyzer.js';
 import { newMessage } from '../../message.js';
 import { nsName } from '../../util.js';
 import {
-  EXPORT_TO_ALL, EXPORT_TO_LOCAL, isMirror, mirrorDestinations, pathIfPresent, routeDestinations, scopedFqdn,
+  EXPORT_TO_ALL, EXPORT_TO_LOCAL, isMirror, mirrorDestinations, routeDestinations, scopedFqdn,
   splitScopedFqdn, visibleScopes, vsExportTo, vsGateways, vsHosts, type RoutedDestination,
 } from './util.js';
 
@@ -74,7 +74,7 @@ function resolveHost(vs: Resource, host: string, hosts: Map<string, KnownHost>):
 
 function checkPort(ctx: AnalysisContext, vs: Resource, d: RoutedDestination, known: KnownHost): void {
   const host = String(d.destination?.host ?? '');
-  const path = pathIfPresent(vs, d.hostPath);
+  const path = d.hostPath;
   const port = d.destination?.port;
   if (port === undefined || port === null) {
     // Without a port the choice is ambiguous only when the service has more than one.
@@ -90,7 +90,7 @@ function checkDestinations(ctx: AnalysisContext, vs: Resource, hosts: Map<string
     const host = String(d.destination?.host ?? '');
     const known = resolveHost(vs, host, hosts);
     if (known) checkPort(ctx, vs, d, known);
-    else ctx.report(newMessage('IST0101', vs, [isMirror(d) ? 'mirror host' : 'host', host], pathIfPresent(vs, d.hostPath)));
+    else ctx.report(newMessage('IST0101', vs, [isMirror(d) ? 'mirror host' : 'host', host], d.hostPath));
   }
 }
 

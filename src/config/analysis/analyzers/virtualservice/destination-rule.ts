@@ -2,7 +2,7 @@ import type { Resource } from '../../../../api/resource.js';
 import { namespaceOf } from '../../../../api/resource.js';
 import type { Analyzer } from '../../analyzer.js';
 import { newMessage } from '../../message.js';
-import { fullNameString, isMirror, mirrorDestinations, pathIfPresent, resourceNameFromHost, routeDestinations } from './util.js';
+import { fullNameString, isMirror, mirrorDestinations, resourceNameFromHost, routeDestinations } from './util.js';
 
 // A subset exists only as a named entry in a DestinationRule for the host. A route or mirror
 // naming a subset that no DestinationRule defines has no endpoints, so its traffic fails (503).
@@ -37,7 +37,7 @@ export const destinationRuleAnalyzer: Analyzer = {
         const host = String(d.destination?.host ?? '');
         if (subsets.has(subsetKey(namespaceOf(vs), host, subset))) continue;
         const what = isMirror(d) ? 'mirror+subset in destinationrule' : 'host+subset in destinationrule';
-        ctx.report(newMessage('IST0101', vs, [what, `${host}+${subset}`], pathIfPresent(vs, d.hostPath)));
+        ctx.report(newMessage('IST0101', vs, [what, `${host}+${subset}`], d.hostPath));
       }
     }
   },

@@ -52,20 +52,6 @@ export function mirrorDestinations(vs: Resource): RoutedDestination[] {
   return out;
 }
 
-/**
- * The path itself when the field is written in the resource, otherwise undefined. Istio only
- * moves a message to a field's line when it finds that field, so a missing one (a `{}`
- * destination) keeps the resource's own line.
- */
-export function pathIfPresent(r: Resource, path: FieldPath): FieldPath | undefined {
-  let cur: any = r.raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = cur[seg as any];
-  }
-  return cur === undefined ? undefined : path;
-}
-
 /** Istio's short-name expansion: `reviews` in `ns` is `reviews.ns.svc.cluster.local`; names with a dot or a wildcard stay. */
 export function toFqdn(namespace: string, host: string): string {
   if (host.startsWith('*') || host.includes('.')) return host;
