@@ -32,6 +32,7 @@ export interface CaseResult {
   passed: boolean;
   missing: string[]; // expected but not reported
   extra: string[]; // reported but not expected
+  read: string[]; // kinds the analyzer read (for the declared-inputs check)
   error?: string;
 }
 
@@ -45,7 +46,7 @@ export function knownFailures(): Record<string, string> {
 
 export function runCase(c: PeerCase): CaseResult {
   const analyzer = findAnalyzer(c.analyzerMetadataName);
-  if (!analyzer) return { case: c, passed: false, missing: [], extra: [], error: `analyzer ${c.analyzerMetadataName} is not registered` };
+  if (!analyzer) return { case: c, passed: false, missing: [], extra: [], read: [], error: `analyzer ${c.analyzerMetadataName} is not registered` };
   try {
     const onlyKinds = new Set(c.analyzerInputs);
     const testdata = join(PEER_DIR, 'testdata');
@@ -54,13 +55,13 @@ export function runCase(c: PeerCase): CaseResult {
     const meshConfig = c.meshConfigFile ? loadMeshConfigFile(join(testdata, c.meshConfigFile)) : defaultMeshConfig();
     const meshNetworks = c.meshNetworksFile ? loadMeshNetworksFile(join(testdata, c.meshNetworksFile)) : defaultMeshNetworks();
     const defaults = defaultIngressResources(meshConfig).filter((r: Resource) => onlyKinds.has(r.info.id));
-    const { messages } = runAnalyzers([...loaded.resources, ...defaults], [analyzer], { meshConfig, meshNetworks, namespace: '' });
+    const { messages, executed } = runAnalyzers([...loaded.resources, ...defaults], [analyzer], { meshConfig, meshNetworks, namespace: '' });
     const actual = messages.map((m) => `${m.code}|${m.resource ? friendlyName(m.resource) : ''}`);
     const expected = c.expected.map((e) => `${e.code}|${e.resource}`);
     const { missing, extra } = multisetDiff(expected, actual);
-    return { case: c, passed: missing.length === 0 && extra.length === 0, missing, extra };
+    return { case: c, passed: missing.length === 0 && extra.length === 0, missing, extra, read: [...executed[0].read] };
   } catch (e) {
-    return { case: c, passed: false, missing: [], extra: [], error: (e as Error).stack ?? String(e) };
+    return { case: c, passed: false, missing: [], extra: [], read: [], error: (e as Error).stack ?? String(e) };
   }
 }
 
