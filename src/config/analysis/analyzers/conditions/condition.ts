@@ -52,7 +52,7 @@ function isNegative(kind: KindId, c: Condition): boolean {
 
 export const conditionAnalyzer: Analyzer = {
   name: 'conditions.ConditionAnalyzer',
-  description: 'Checks for negative status conditions on resources',
+  description: 'Reports status conditions that controllers set to a failing state (not accepted, not programmed, ...)',
   inputs: ['Service', 'ServiceEntry', 'WorkloadEntry', 'AuthorizationPolicy', 'KubernetesGateway', 'HTTPRoute', 'GRPCRoute'],
   codes: ['IST0171'],
   analyze(ctx) {

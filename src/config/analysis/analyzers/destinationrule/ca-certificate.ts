@@ -34,7 +34,7 @@ function check(r: Resource, report: (m: Message) => void): void {
 
 export const caCertificateAnalyzer: Analyzer = {
   name: 'destinationrule.CaCertificateAnalyzer',
-  description: 'Checks if caCertificates is set when TLS mode is SIMPLE/MUTUAL',
+  description: 'Warns when a DestinationRule originates TLS (SIMPLE or MUTUAL) without CA certificates to verify the server',
   inputs: ['DestinationRule'],
   codes: ['IST0128', 'IST0129'],
   analyze(ctx) {

@@ -35,7 +35,7 @@ interface SubsetCheck {
 
 export const subsetSelectPodAnalyzer: Analyzer = {
   name: 'destinationrule.SubsetSelectPodAnalyzer',
-  description: 'Checks if pods are selected by subsets in destination rules.',
+  description: 'Finds DestinationRule subsets whose labels match no running pod of the host',
   inputs: ['DestinationRule', 'Pod', 'Service', 'ServiceEntry', 'Node'],
   codes: ['IST0173', 'IST0174'],
   analyze(ctx) {

@@ -41,7 +41,7 @@ function overlappingGateways(gw: Resource, all: readonly Resource[], scopeToName
 
 export const certificateAnalyzer: Analyzer = {
   name: 'gateway.CertificateAnalyzer',
-  description: 'Checks a gateway certificate',
+  description: 'Finds the same TLS certificate served by several gateways on the same workload, which breaks HTTP/2 connection reuse',
   inputs: ['Gateway'],
   codes: ['IST0138'],
   analyze(ctx) {

@@ -64,7 +64,7 @@ function hostsCollide(server: any, known: HostsBind): boolean {
 
 export const conflictingGatewayAnalyzer: Analyzer = {
   name: 'gateway.ConflictingGatewayAnalyzer',
-  description: "Checks a gateway's selector, port number and hosts",
+  description: 'Finds gateways on the same workload that claim the same port and host',
   inputs: ['Gateway', 'Pod'],
   codes: ['IST0101', 'IST0145'],
   analyze(ctx) {

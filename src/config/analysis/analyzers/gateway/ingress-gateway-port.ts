@@ -39,7 +39,7 @@ function reachablePorts(pod: Resource, services: readonly Resource[], into: Set<
 
 export const ingressGatewayPortAnalyzer: Analyzer = {
   name: 'gateway.IngressGatewayPortAnalyzer',
-  description: "Checks a gateway's ports against the gateway's Kubernetes service ports",
+  description: 'Finds gateways with no workload, or with ports their workload's Service does not expose',
   inputs: ['Gateway', 'Pod', 'Service'],
   codes: ['IST0101', 'IST0162'],
   analyze(ctx) {

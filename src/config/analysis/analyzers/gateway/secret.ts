@@ -74,7 +74,7 @@ function secretUsable(secret: Resource): boolean {
 
 export const secretAnalyzer: Analyzer = {
   name: 'gateway.SecretAnalyzer',
-  description: "Checks a gateway's referenced secrets for correctness",
+  description: 'Checks that the TLS credentials a gateway names exist next to its workload and hold a valid, unexpired certificate',
   inputs: ['Gateway', 'Pod', 'Secret'],
   codes: ['IST0101', 'IST0161'],
   analyze(ctx) {

@@ -46,7 +46,7 @@ function releaseBelow(v: Version, min: Version): boolean {
 
 export const crdVersionAnalyzer: Analyzer = {
   name: 'k8sgateway.CRDVersionAnalyzer',
-  description: 'Checks Gateway API CRDs are at the minimum version required by this Istio version',
+  description: 'Finds Gateway API CRDs installed at a bundle version older than the one Istio needs for that route or policy kind',
   inputs: ['CustomResourceDefinition'],
   codes: ['IST0176'],
   analyze(ctx) {

@@ -30,7 +30,7 @@ function containsAll(labels: Record<string, string>, matchLabels: Record<string,
 
 export const k8sgatewaySelectorAnalyzer: Analyzer = {
   name: 'k8sgateway.SelectorAnalyzer',
-  description: 'Check that selectors are effective for Kubernetes gateway',
+  description: 'Finds policies whose workload selector targets a Kubernetes Gateway\'s pods, where only targetRef takes effect',
   inputs: ['AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'Pod'],
   codes: ['IST0166'],
   analyze(ctx) {

@@ -26,7 +26,7 @@ const key = (scope: string, host: string, port: unknown) => JSON.stringify([scop
 
 export const conflictingProtocolAnalyzer: Analyzer = {
   name: 'serviceentry.ConflictingServiceEntryProtocolAnalyzer',
-  description: 'Checks if multiple ServiceEntries define the same host and port with different protocols',
+  description: 'Finds ServiceEntries that give one host and port different protocols',
   inputs: ['ServiceEntry'],
   codes: ['IST0177'],
   analyze(ctx) {

@@ -24,7 +24,7 @@ const needsAddress = (protocol: unknown) => !protocol || String(protocol).toUppe
 
 export const protocolAddressesAnalyzer: Analyzer = {
   name: 'serviceentry.Analyzer',
-  description: 'Checks the validity of ServiceEntry',
+  description: 'Finds ServiceEntries with ports whose protocol needs addresses but that have none (and no DNS auto-allocation)',
   inputs: ['ServiceEntry', 'MeshConfig'],
   codes: ['IST0134'],
   analyze(ctx) {
