@@ -39,7 +39,7 @@ function reachablePorts(pod: Resource, services: readonly Resource[], into: Set<
 
 export const ingressGatewayPortAnalyzer: Analyzer = {
   name: 'gateway.IngressGatewayPortAnalyzer',
-  description: 'Finds gateways with no workload, or with ports their workload's Service does not expose',
+  description: 'Finds gateways with no workload, or with ports their workload Service does not expose',
   inputs: ['Gateway', 'Pod', 'Service'],
   codes: ['IST0101', 'IST0162'],
   analyze(ctx) {
