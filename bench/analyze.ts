@@ -30,7 +30,7 @@ export const analyzeBench: Benchmark = {
       let messages = 0;
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
-        const outcome = analyzeFiles({ paths: [dir], namespace: 'default', allNamespaces: true, recursive: false, suppress: [] });
+        const outcome = await analyzeFiles({ paths: [dir], namespace: 'default', allNamespaces: true, recursive: false, suppress: [] });
         times.push(performance.now() - t0);
         progress(`run ${i + 1}/${runs}: ${times[i].toFixed(0)} ms, ${outcome.messages.length} messages`);
         messages = outcome.messages.length;

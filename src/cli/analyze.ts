@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { MeshmedicError } from '../api/errors.js';
 import { resourceKey, type Resource } from '../api/resource.js';
 import { loadPaths } from '../config/loader.js';
+import { loadStructuralSchemas, validateStructure } from '../config/schema.js';
 import { defaultMeshConfig, defaultMeshNetworks, loadMeshConfigFile, loadMeshNetworksFile } from '../config/mesh.js';
 import type { Analyzer } from '../config/analysis/analyzer.js';
 import { levelAtLeast, parseLevel, type Level } from '../config/analysis/catalogue.js';
@@ -39,11 +40,15 @@ export interface AnalyzeOutcome {
 const RUNTIME_KINDS = new Set<string>(['Pod', 'Node', 'Secret']);
 
 /** Load, validate and analyze. Throws ExitError for usage and input errors. */
-export function analyzeFiles(req: AnalyzeRequest, readStdin?: () => string): AnalyzeOutcome {
+export async function analyzeFiles(req: AnalyzeRequest, readStdin?: () => string): Promise<AnalyzeOutcome> {
   const analyzers = pickAnalyzers(req.analyzers);
   const suppressions = req.suppress.map(parseSuppression);
   const loaded = loadPaths(req.paths, { defaultNamespace: req.namespace, recursive: req.recursive }, readStdin);
   const errors: MeshmedicError[] = [...loaded.errors];
+  if (errors.length === 0) {
+    await loadStructuralSchemas(loaded.resources);
+    for (const r of loaded.resources) errors.push(...validateStructure(r));
+  }
   let meshConfig = defaultMeshConfig();
   let meshNetworks = defaultMeshNetworks();
   try {
@@ -124,7 +129,7 @@ export function registerAnalyze(program: Command): void {
     .option('--meshconfig <file>', 'mesh config file (MeshConfig YAML, or the istio ConfigMap)')
     .option('--meshnetworks <file>', 'mesh networks file')
     .option('-S, --suppress <rule>', 'suppress messages: "CODE=Kind name.namespace" (repeatable, * wildcards)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action((paths: string[], opts) => {
+    .action(async (paths: string[], opts) => {
       let format;
       try {
         format = parseOutputFormat(opts.output, ['log', 'json', 'yaml']);
@@ -135,7 +140,7 @@ export function registerAnalyze(program: Command): void {
       const failureThreshold = levelOption('--failure-threshold', opts.failureThreshold);
       const outputThreshold = levelOption('--output-threshold', opts.outputThreshold);
       if (paths.length === 0) throw usageError('no input: give files or directories of Istio resources, or - for stdin');
-      const outcome = analyzeFiles(
+      const outcome = await analyzeFiles(
         {
           paths,
           namespace: opts.namespace,

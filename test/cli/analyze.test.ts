@@ -59,6 +59,7 @@ spec:
     - destination:
         host: reviews
 `,
+  'info-only.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {name: cart}\nspec:\n  selector: {app: cart}\n  ports:\n  - name: web\n    port: 8080\n',
   'no-name.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {}\n',
   'list.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [JSON.parse(JSON.stringify(parse(VS_MISSING_HOST)))] }),
 });
@@ -68,7 +69,7 @@ const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at .+:\d+:\d+/, 'pri
 
 describe('meshmedic analyze', () => {
   test('a VirtualService to a missing host gives IST0101 in JSON and exit code 79', () => {
-    const r = runCli(['analyze', '-o', 'json', files.path('missing-host.yaml')]);
+    const r = runCli(['analyze', '-n', 'bookinfo', '-o', 'json', files.path('missing-host.yaml')]);
     assert.equal(r.code, 79, r.stderr);
     const out = JSON.parse(r.stdout) as Array<Record<string, string>>;
     const m = out.find((x) => x.code === 'IST0101');
@@ -94,7 +95,7 @@ describe('meshmedic analyze', () => {
   });
 
   test('-o yaml prints the same objects', () => {
-    const r = runCli(['analyze', '-o', 'yaml', files.path('missing-host.yaml')]);
+    const r = runCli(['analyze', '-A', '-o', 'yaml', files.path('missing-host.yaml')]);
     const out = parse(r.stdout) as Array<Record<string, string>>;
     assert.equal(out[0].code, 'IST0101');
   });
@@ -117,25 +118,31 @@ describe('meshmedic analyze', () => {
   });
 
   test('--failure-threshold and --output-threshold', () => {
-    const quiet = runCli(['analyze', '--output-threshold', 'Error', '-o', 'json', files.path('missing-host.yaml')]);
+    const quiet = runCli(['analyze', '-A', '--output-threshold', 'Error', '-o', 'json', files.path('missing-host.yaml')]);
     assert.equal(JSON.parse(quiet.stdout)[0].code, 'IST0101');
-    const r = runCli(['analyze', '--failure-threshold', 'Error', files.path('missing-host.yaml')]);
+    const r = runCli(['analyze', '-A', '--failure-threshold', 'Error', files.path('missing-host.yaml')]);
     assert.equal(r.code, 79);
+    // An Info message is printed but fails only when the threshold is lowered to Info.
+    const info = runCli(['analyze', files.path('info-only.yaml')]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^Info \[IST0118\] \(Service default\/cart .*info-only\.yaml:\d+\) .*web/m);
+    assert.equal(runCli(['analyze', '--failure-threshold', 'Info', files.path('info-only.yaml')]).code, 79);
+    assert.equal(runCli(['analyze', '--output-threshold', 'Warning', files.path('info-only.yaml')]).stdout, '');
     const bad = runCli(['analyze', '--failure-threshold', 'Loud', files.path('missing-host.yaml')]);
     assert.equal(bad.code, 64);
   });
 
   test('--suppress hides a message; a bad rule is a usage error', () => {
-    const r = runCli(['analyze', '-S', 'IST0101=VirtualService reviews.bookinfo', files.path('missing-host.yaml')]);
+    const r = runCli(['analyze', '-A', '-S', 'IST0101=VirtualService reviews.bookinfo', files.path('missing-host.yaml')]);
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.stdout, '');
-    const wild = runCli(['analyze', '-S', '*=VirtualService *', files.path('missing-host.yaml')]);
+    const wild = runCli(['analyze', '-A', '-S', '*=VirtualService *', files.path('missing-host.yaml')]);
     assert.equal(wild.code, 0);
     assert.equal(runCli(['analyze', '-S', 'nonsense', files.path('missing-host.yaml')]).code, 64);
   });
 
   test('--analyzer runs only the named analyzers; an unknown one is a usage error', () => {
-    const r = runCli(['analyze', '--analyzer', 'service.PortNameAnalyzer', files.path('missing-host.yaml')]);
+    const r = runCli(['analyze', '-A', '--analyzer', 'service.PortNameAnalyzer', files.path('missing-host.yaml')]);
     assert.equal(r.code, 0, r.stdout);
     const x = runCli(['analyze', '--analyzer', 'no.SuchAnalyzer', files.path('missing-host.yaml')]);
     assert.equal(x.code, 64);

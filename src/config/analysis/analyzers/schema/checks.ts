@@ -330,6 +330,7 @@ const TARGET_REF_KINDS: ReadonlyArray<[string, string]> = [
   ['core', 'Service'],
   ['networking.istio.io', 'ServiceEntry'],
   ['gateway.networking.k8s.io', 'Gateway'],
+  ['gateway.networking.k8s.io', 'GatewayClass'],
 ];
 
 export function checkPolicyTargetRef(f: Findings, path: FieldPath, ref: unknown): void {
@@ -383,11 +384,21 @@ export function checkExportTo(f: Findings, path: FieldPath, namespace: string, e
 
 // ------------------------------------------------------------------------------------ HTTP
 
-const headerNameRe = /^[-_A-Za-z0-9]+$/;
+// Header names: any HTTP token character (RFC 7230) where Envoy matches or sets them; only
+// letters, digits and '-' where they become Envoy config keys (claim outputs, probe headers).
+const tokenHeaderNameRe = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
+const strictHeaderNameRe = /^[-A-Za-z0-9]+$/;
+const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 
 export function checkHeaderName(name: string): string | undefined {
   if (name === '') return 'header name must not be empty';
-  return headerNameRe.test(name) ? undefined : `"${name}" is not a valid header name`;
+  return tokenHeaderNameRe.test(name) ? undefined : `"${name}" is not a valid header name`;
+}
+
+/** Header names that must be plain letters, digits and dashes. */
+export function checkStrictHeaderName(name: string): string | undefined {
+  if (name === '') return 'header name must not be empty';
+  return strictHeaderNameRe.test(name) ? undefined : `"${name}" is not a valid header name (letters, digits and '-' only)`;
 }
 
 /** Header names used for routing may also be JWT claims: `@request.auth.claims.sub`, `@request.auth.claims[sub]`. */
@@ -398,9 +409,11 @@ export function isJwtClaimRoute(name: string): boolean {
   return (rest.startsWith('.') && rest.length > 1) || (rest.startsWith('[') && rest.endsWith(']') && rest.length > 2);
 }
 
+/** Match headers: a JWT claim, an HTTP/2 pseudo-header, or a token. */
 export function checkHeaderNameOrJwtClaim(name: string): string | undefined {
   if (name === '') return 'header name must not be empty';
-  return isJwtClaimRoute(name) ? undefined : checkHeaderName(name);
+  if (isJwtClaimRoute(name) || PSEUDO_HEADERS.has(name)) return undefined;
+  return checkHeaderName(name);
 }
 
 const isInternalHeader = (k: string) => k.startsWith(':') || k.toLowerCase() === 'host';
