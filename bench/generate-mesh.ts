@@ -42,9 +42,9 @@ export function generateMesh(target = 10_000): GeneratedMesh {
       const badSubset = s % 60 === 11;
       const badUid = s % 100 === 13;
       if (badPortName) planted.IST0118++;
-      if (badHost) planted.IST0101++;
+      if (badHost) planted.IST0101 += 2; // the host, and the host+subset no DestinationRule defines
       if (badSubset) planted.IST0173++;
-      if (badUid) planted.IST0144 += 1;
+      if (badUid) planted.IST0144 += 3; // the Deployment and its two Pods
       const podSpec = {
         ...(badUid ? { securityContext: { runAsUser: 1337 } } : {}),
         containers: [{ name: 'app', image: `example/${name}:1`, ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy', image: 'istio/proxyv2:1.24.0' }],
@@ -73,6 +73,10 @@ export function generateMesh(target = 10_000): GeneratedMesh {
         },
       );
       count += PER_SERVICE;
+    }
+    // Top up the last namespace with ConfigMaps so the mesh has exactly `target` resources.
+    if (n === namespaces - 1) {
+      for (let i = 0; count < target; i++, count++) docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `settings-${i}`, namespace: ns }, data: { level: 'info' } });
     }
     files.push({ name: `${ns}.yaml`, text: docs.map((d) => stringify(d)).join('---\n') });
   }

@@ -36,8 +36,12 @@ export interface AnalyzeOutcome {
   skippedAnalyzers: string[];
 }
 
-/** Kinds that describe what runs (not what is configured): present only when the input has them. */
-const RUNTIME_KINDS = new Set<string>(['Pod', 'Node', 'Secret']);
+/**
+ * Kinds that describe what runs rather than what is configured. Without any of them in the input
+ * an analyzer that needs them would only report everything as missing. (Nodes are not here: the
+ * one analyzer that reads them only adds their topology labels.)
+ */
+const RUNTIME_KINDS = new Set<string>(['Pod', 'Secret']);
 
 /** Load, validate and analyze. Throws ExitError for usage and input errors. */
 export async function analyzeFiles(req: AnalyzeRequest, readStdin?: () => string): Promise<AnalyzeOutcome> {
