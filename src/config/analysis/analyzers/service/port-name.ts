@@ -18,9 +18,9 @@ function isManagedGateway(svc: Resource): boolean {
   return ISTIO_GATEWAY_CONTROLLERS.has(svc.metadata.labels?.[GATEWAY_MANAGED_LABEL] ?? '');
 }
 
-/** `targetPort` as Kubernetes prints it; unset reads as 0. */
+/** `targetPort` as the API server stores it: when unset, Kubernetes defaults it to the port. */
 function targetPortText(p: any): string {
-  return p?.targetPort === undefined || p?.targetPort === null ? '0' : String(p.targetPort);
+  return p?.targetPort === undefined || p?.targetPort === null ? String(p?.port ?? 0) : String(p.targetPort);
 }
 
 function checkService(ctx: AnalysisContext, svc: Resource): void {
