@@ -47,9 +47,9 @@ export function validateVirtualService(r: Resource, f: Findings): void {
   list(spec.tcp).forEach((route, i) => checkTCPRoute(f, ['spec', 'tcp', i], obj(route), gatewaySemantics));
   checkExportTo(f, ['spec', 'exportTo'], namespaceOf(r), spec.exportTo, false, false);
 
-  findUnreachableHTTPRules(f, list(spec.http));
-  findUnreachableL4Rules(f, list(spec.tcp));
-  findUnreachableL4Rules(f, list(spec.tls));
+  findUnreachableRules(f, list(spec.http), true);
+  findUnreachableRules(f, list(spec.tcp), false);
+  findUnreachableRules(f, list(spec.tls), false);
 }
 
 /** JWT claim routing (`@request.auth.claims.*` headers) works only on gateways. */
@@ -594,7 +594,12 @@ function covers(earlier: PrefixMatch, later: PrefixMatch): boolean {
   return mapCovers(earlier.headers, later.headers) && mapCovers(earlier.queryParams, later.queryParams) && mapCovers(earlier.withoutHeaders, later.withoutHeaders);
 }
 
-function findUnreachableHTTPRules(f: Findings, routes: unknown[]): void {
+/**
+ * Rules that can never be used: a rule after a catch-all, a rule whose every match an earlier
+ * rule already has. HTTP rules also check URI prefixes that an earlier, shorter prefix covers;
+ * TCP and TLS rules only exact duplicates.
+ */
+function findUnreachableRules(f: Findings, routes: unknown[], http: boolean): void {
   const seen = new Map<string, number>();
   let catchAllSeen = false;
   const prefixMatches: PrefixMatch[] = [];
@@ -604,7 +609,7 @@ function findUnreachableHTTPRules(f: Findings, routes: unknown[]): void {
     const matches = list(r.match);
     if (matches.length === 0) {
       // A rule without matches takes everything: rules after it are never used.
-      if (catchAllSeen) f.unreachableRule(ruleName(r, i, true), 'only the last rule can have no matches');
+      if (catchAllSeen) f.unreachableRule(ruleName(r, i, http), 'only the last rule can have no matches');
       catchAllSeen = true;
       return;
     }
@@ -612,22 +617,22 @@ function findUnreachableHTTPRules(f: Findings, routes: unknown[]): void {
     matches.forEach((match, j) => {
       if (catchAllSeen) {
         // An earlier rule without matches already takes every request.
-        f.unreachableRule(ruleName(r, i, true), 'an earlier rule has no matches');
+        f.unreachableRule(ruleName(r, i, http), 'an earlier rule has no matches');
         return;
       }
-      const key = matchKey(match, true);
+      const key = matchKey(match, http);
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        f.ineffectiveMatch(ruleName(r, i, true), matchName(match, j, true), ruleName(routes[earlier], earlier, true));
+        f.ineffectiveMatch(ruleName(r, i, http), matchName(match, j, http), ruleName(routes[earlier], earlier, http));
         duplicates++;
         return;
       }
       seen.set(key, i);
-      const m = obj(match);
+      const m = http ? obj(match) : undefined;
       const pm = m && toPrefixMatch(r, i, m, j);
       if (pm) prefixMatches.push(pm);
     });
-    if (duplicates === matches.length) f.unreachableRule(ruleName(r, i, true), 'all its matches are used by earlier rules');
+    if (duplicates === matches.length) f.unreachableRule(ruleName(r, i, http), 'all its matches are used by earlier rules');
   });
 
   // A shorter URI prefix earlier in the list also takes the longer prefixes after it.
@@ -640,34 +645,4 @@ function findUnreachableHTTPRules(f: Findings, routes: unknown[]): void {
       }
     }
   }
-}
-
-/** TCP and TLS rules: only exact duplicate matches, and catch-all rules that are not last. */
-function findUnreachableL4Rules(f: Findings, routes: unknown[]): void {
-  const seen = new Map<string, number>();
-  let catchAllSeen = false;
-  routes.forEach((route, i) => {
-    const r = obj(route);
-    if (!r) return;
-    const matches = list(r.match);
-    if (matches.length === 0) {
-      if (catchAllSeen) f.unreachableRule(ruleName(r, i, false), 'only the last rule can have no matches');
-      catchAllSeen = true;
-      return;
-    }
-    let duplicates = 0;
-    matches.forEach((match, j) => {
-      if (catchAllSeen) {
-        f.unreachableRule(ruleName(r, i, false), 'an earlier rule has no matches');
-        return;
-      }
-      const key = matchKey(match, false);
-      const earlier = seen.get(key);
-      if (earlier !== undefined) {
-        f.ineffectiveMatch(ruleName(r, i, false), matchName(match, j, false), ruleName(routes[earlier], earlier, false));
-        duplicates++;
-      } else seen.set(key, i);
-    });
-    if (duplicates === matches.length) f.unreachableRule(ruleName(r, i, false), 'all its matches are used by earlier rules');
-  });
 }
