@@ -1,0 +1,225 @@
+// The configuration a sidecar runs on: one snapshot per proxy, built by the control plane
+// from the config store and the service registry, pushed with a version and acknowledged.
+// Shaped after Envoy's xDS (listener -> route config -> virtual host -> route -> cluster ->
+// endpoints) so that each later feature (resilience, telemetry, authorization) is one more
+// field read by one more filter, and so `proxy-config` reads like istioctl's.
+//
+// Everything here is plain JSON: it crosses a process boundary.
+
+/** Who a proxy is: one per workload instance. */
+export interface ProxyNode {
+  id: string; // `<instance>.<namespace>`, e.g. `reviews-v2-0.bookinfo`
+  instance: string; // workload instance name (pod-like), e.g. `reviews-v2-0`
+  workload: string; // workload (deployment-like) name, e.g. `reviews-v2`
+  namespace: string;
+  serviceAccount: string;
+  labels: Record<string, string>; // includes `app` and `version`
+  address: string; // the instance's own loopback address, e.g. 127.10.0.7
+}
+
+export interface ProxySnapshot {
+  version: string; // opaque, increases with every change that affects this proxy
+  node: ProxyNode;
+  listeners: Listener[];
+  routes: RouteConfig[];
+  clusters: Cluster[];
+  endpoints: ClusterLoadAssignment[];
+}
+
+// ---------------------------------------------------------------- listeners
+
+export interface Listener {
+  name: string; // `outbound_http_15001`, `inbound_9080`, `outbound_tcp_3306`
+  direction: 'inbound' | 'outbound';
+  address: string;
+  port: number;
+  /** `http`: HTTP/1.1 (and h2c when supported); `tcp`: bytes to one cluster. */
+  protocol: 'http' | 'tcp';
+  /** For http listeners: the RouteConfig that routes their requests. */
+  routeConfigName?: string;
+  /** For tcp listeners: the cluster all connections go to (Istio's tcp route with one destination). */
+  tcpCluster?: string;
+}
+
+// ---------------------------------------------------------------- routes
+
+export interface RouteConfig {
+  name: string; // `outbound_http`, `inbound_9080`
+  virtualHosts: VirtualHost[];
+}
+
+/** A set of domains (Host/authority values) sharing an ordered route list. */
+export interface VirtualHost {
+  name: string; // `reviews.bookinfo.svc.cluster.local:9080`
+  /**
+   * Exact authorities this virtual host answers, with and without port:
+   * `reviews`, `reviews:9080`, `reviews.bookinfo`, `reviews.bookinfo.svc.cluster.local:9080`, ...
+   * `*.example.com` wildcards and `*` are allowed as in Envoy (most specific wins).
+   */
+  domains: string[];
+  routes: Route[]; // first match wins
+}
+
+export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
+
+/** One Istio HTTPMatchRequest: every condition must hold. */
+export interface RouteMatch {
+  uri?: StringMatch;
+  scheme?: StringMatch;
+  method?: StringMatch;
+  authority?: StringMatch;
+  /** Lower-case header names. `{ present: true }` for Istio's empty match (header must be there). */
+  headers?: Record<string, StringMatch | { present: true }>;
+  withoutHeaders?: Record<string, StringMatch | { present: true }>;
+  queryParams?: Record<string, { exact: string } | { regex: string } | { present: true }>;
+  port?: number; // the port the request was addressed to (from the authority)
+  sourceLabels?: Record<string, string>; // labels of the calling workload (this proxy's node)
+  sourceNamespace?: string;
+  ignoreUriCase?: boolean;
+}
+
+export interface HeaderOperations {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface WeightedCluster {
+  cluster: string;
+  weight: number; // weights of a route add up to 100 (the control plane normalizes)
+  /** Header operations of this destination (Istio's HTTPRouteDestination.headers). */
+  headers?: { request?: HeaderOperations; response?: HeaderOperations };
+}
+
+export interface RouteAction {
+  kind: 'route';
+  destinations: WeightedCluster[];
+  /** Rewrite of the path prefix that matched (Istio `rewrite.uri`), or of the whole path for exact/regex matches. */
+  rewrite?: { uri?: string; authority?: string; uriRegexRewrite?: { match: string; rewrite: string } };
+  mirror?: { cluster: string; percentage: number }; // percentage 0..100
+  /** Filled by the resilience issue: timeouts, retries, fault injection. Proxies ignore what they do not know yet. */
+  timeoutMs?: number;
+  retries?: unknown;
+  fault?: unknown;
+}
+
+export interface RedirectAction {
+  kind: 'redirect';
+  uri?: string;
+  authority?: string;
+  scheme?: string;
+  port?: number;
+  status: number; // 301 by default
+}
+
+export interface DirectResponseAction {
+  kind: 'direct';
+  status: number;
+  body?: string;
+}
+
+export interface Route {
+  name: string; // Istio route name, or `<virtualservice>.<namespace>[<index>]`
+  match: RouteMatch[]; // alternatives (OR); empty matches everything
+  action: RouteAction | RedirectAction | DirectResponseAction;
+  /** Header operations of the whole route (Istio's HTTPRoute.headers). */
+  headers?: { request?: HeaderOperations; response?: HeaderOperations };
+  /** Where the route came from, for proxy-config and diagnosis: `VirtualService ns/name`, or `default`. */
+  origin?: string;
+}
+
+// ---------------------------------------------------------------- clusters
+
+export type LbPolicy = 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'RING_HASH' | 'MAGLEV' | 'PASSTHROUGH';
+
+export interface HashPolicy {
+  header?: string; // lower-case name
+  cookie?: { name: string; ttlMs?: number; path?: string };
+  sourceIp?: boolean;
+  queryParameter?: string;
+}
+
+export interface Cluster {
+  /** Istio's naming: `outbound|9080|v1|reviews.bookinfo.svc.cluster.local`, `inbound|9080||`. */
+  name: string;
+  direction: 'inbound' | 'outbound';
+  service?: string; // FQDN of the service, for outbound clusters
+  subset?: string;
+  port: number;
+  protocol: 'http1' | 'http2' | 'tcp';
+  lbPolicy: LbPolicy;
+  hashPolicy?: HashPolicy;
+  ringSize?: number; // ring hash minimum ring size (Istio's default 1024)
+  /** The DestinationRule traffic policy pieces the resilience issue enforces, as written (Istio JSON). */
+  connectionPool?: unknown;
+  outlierDetection?: unknown;
+  tls?: unknown;
+  /** Where the policy came from: `DestinationRule ns/name`, or absent for defaults. */
+  origin?: string;
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** For inbound clusters of synthetic workloads: the application's unix socket (address/port then unused). */
+  socketPath?: string;
+  instance: string; // workload instance name (or WorkloadEntry/ServiceEntry endpoint name)
+  labels: Record<string, string>;
+  weight?: number;
+  /** False when the registry knows the instance is down (process exited). */
+  healthy: boolean;
+}
+
+export interface ClusterLoadAssignment {
+  clusterName: string;
+  endpoints: Endpoint[];
+}
+
+// ---------------------------------------------------------------- transport
+
+/**
+ * The proxy <-> control plane protocol (HTTP on loopback):
+ * - `GET /xds/v1/stream?node=<id>`: a long-lived response of newline-delimited JSON
+ *   `PushMessage`s. On (re)connect the control plane sends the current snapshot first.
+ * - `POST /xds/v1/ack` with an `AckMessage` body: ACK (no `error`) or NACK (with `error`).
+ * The proxy keeps serving the last snapshot it accepted when the control plane is gone, and
+ * reconnects with backoff.
+ */
+export interface PushMessage {
+  type: 'snapshot';
+  nonce: string;
+  snapshot: ProxySnapshot;
+}
+
+export interface AckMessage {
+  node: string;
+  version: string;
+  nonce: string;
+  error?: string; // present: NACK, the proxy kept its previous snapshot
+}
+
+/** Ports every sidecar uses on its own address, as Istio does (15001 outbound, 15006 inbound capture is not needed here). */
+export const OUTBOUND_HTTP_PORT = 15001;
+export const PROXY_ADMIN_PORT = 15000;
+
+// ---------------------------------------------------------------- registry
+
+/** How a sidecar reaches its own application: a unix socket (synthetic workloads) or host:port (processes you start). */
+export type AppEndpoint = { socketPath: string } | { host: string; port: number };
+
+export type PortProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
+
+/** One running instance of a workload (a Pod, in Kubernetes terms), as the registry knows it. */
+export interface WorkloadInstance {
+  name: string; // unique in its namespace, e.g. `reviews-v2-0`
+  workload: string; // e.g. `reviews-v2`
+  namespace: string;
+  serviceAccount: string;
+  labels: Record<string, string>; // `app`, `version`, ...
+  /** The instance's own loopback address; its sidecar listens there (inbound ports, 15001, 15000). */
+  address: string;
+  /** Ports the application serves: `port` is what the mesh dials (the sidecar's inbound listener). */
+  ports: Array<{ name: string; port: number; protocol: PortProtocol; app: AppEndpoint }>;
+  healthy: boolean;
+  source: 'topology' | 'workloadentry' | 'registered';
+}
