@@ -6,7 +6,8 @@ import { defaultMeshConfig, defaultMeshNetworks } from '../../../src/config/mesh
 import type { Analyzer } from '../../../src/config/analysis/analyzer.js';
 import type { Message } from '../../../src/config/analysis/message.js';
 import { schemaValidationAnalyzers } from '../../../src/config/analysis/analyzers/schema/validation.js';
-import { checkRegex, parseDuration } from '../../../src/config/analysis/analyzers/schema/checks.js';
+import { parseDuration } from '../../../src/config/analysis/analyzers/schema/check-durations.js';
+import { checkRegex } from '../../../src/config/analysis/analyzers/schema/check-regex.js';
 
 function analyzer(kind: string): Analyzer {
   const a = schemaValidationAnalyzers.find((x) => x.name === `schema.ValidationAnalyzer.${kind}`);

@@ -1,6 +1,8 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
-import { isCIDR, isIPAddress, isSet, list, obj, str, checkPolicySelection, type Obj } from './checks.js';
+import { isCIDR, isIPAddress } from './check-ip-addresses.js';
+import { checkPolicySelection } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { isSet, list, obj, str, type Obj } from './yaml-values.js';
 
 // AuthorizationPolicy rules (Istio's ValidateAuthorizationPolicy): selector or targetRefs, a
 // provider only for CUSTOM, rules for DENY/CUSTOM, non-empty sources and operations, valid

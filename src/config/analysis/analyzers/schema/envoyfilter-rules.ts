@@ -1,6 +1,8 @@
 import type { Resource } from '../../../../api/resource.js';
-import { alphaWorkloadSelectorErrors, checkRegex, isSet, list, obj, str } from './checks.js';
+import { checkRegex } from './check-regex.js';
+import { alphaWorkloadSelectorErrors } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { isSet, list, obj, str } from './yaml-values.js';
 
 // EnvoyFilter rules (Istio's ValidateEnvoyFilter): every patch needs applyTo, an operation and
 // (unless it removes) a value, and its match must fit what it applies to. Istio also warns on

@@ -1,9 +1,10 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
-import {
-  checkIPAddress, checkNamespaceSlashHost, checkPort, isDNS1123Label, isHTTPProtocol, isSet, isTLSProtocol, list, num, obj,
-  parseProtocol, str, truthy, type Obj,
-} from './checks.js';
+import { checkNamespaceSlashHost, isDNS1123Label } from './check-hosts.js';
+import { checkIPAddress } from './check-ip-addresses.js';
+import { checkPort } from './check-ports.js';
+import { isHTTPProtocol, isTLSProtocol, parseProtocol } from './check-protocols.js';
 import type { Findings } from './findings.js';
+import { isSet, list, num, obj, str, truthy, type Obj } from './yaml-values.js';
 
 // Gateway rules (Istio's ValidateGateway): every server needs hosts, a named port with a known
 // protocol, and TLS settings that fit the protocol and TLS mode. A gateway istiod rejects

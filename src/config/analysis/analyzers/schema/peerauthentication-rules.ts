@@ -1,6 +1,7 @@
 import type { Resource } from '../../../../api/resource.js';
-import { checkWorkloadSelector, entries, isSet, obj } from './checks.js';
+import { checkWorkloadSelector } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { entries, isSet, obj } from './yaml-values.js';
 
 // PeerAuthentication rules (Istio's ValidatePeerAuthentication): port-level mTLS needs a
 // workload selector (ports mean nothing mesh- or namespace-wide) and real port numbers.

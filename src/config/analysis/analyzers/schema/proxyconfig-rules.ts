@@ -1,6 +1,7 @@
 import type { Resource } from '../../../../api/resource.js';
-import { checkWorkloadSelector, isSet, obj, wrapped } from './checks.js';
+import { checkWorkloadSelector } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { isSet, obj, wrapped } from './yaml-values.js';
 
 // ProxyConfig rules (Istio's ValidateProxyConfig): a valid selector and a non-negative
 // concurrency (0 means "one worker per CPU").

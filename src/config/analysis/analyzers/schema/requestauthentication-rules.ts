@@ -1,6 +1,9 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
-import { checkDuration, checkPolicySelection, checkStrictHeaderName, list, obj, str, type Obj } from './checks.js';
+import { checkDuration } from './check-durations.js';
+import { checkStrictHeaderName } from './check-headers.js';
+import { checkPolicySelection } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { list, obj, str, type Obj } from './yaml-values.js';
 
 // RequestAuthentication rules (Istio's ValidateRequestAuthentication): selector or targetRefs,
 // and JWT rules with an issuer, an http(s) JWKS URI or a parseable inline JWKS, named token

@@ -1,12 +1,14 @@
 import type { Resource } from '../../../../api/resource.js';
 import { namespaceOf } from '../../../../api/resource.js';
-import {
-  alphaWorkloadSelectorErrors, checkExportTo, checkFQDN, checkIPSubnet, checkLabels, checkPartialWildcard, checkPort, checkPortName,
-  checkProtocol, checkWildcardDomain, entries, isHTTPProtocol, isIPAddress, isSet, isTCPProtocol, isTLSProtocol, list, num, obj,
-  parseProtocol, str,
-} from './checks.js';
+import { checkExportTo } from './check-export-to.js';
+import { checkFQDN, checkPartialWildcard, checkWildcardDomain } from './check-hosts.js';
+import { checkIPSubnet, isIPAddress } from './check-ip-addresses.js';
+import { checkPort, checkPortName } from './check-ports.js';
+import { checkProtocol, isHTTPProtocol, isTCPProtocol, isTLSProtocol, parseProtocol } from './check-protocols.js';
+import { alphaWorkloadSelectorErrors, checkLabels } from './check-selectors.js';
 import type { Findings } from './findings.js';
 import { checkWorkloadEntry } from './workloadentry-rules.js';
+import { entries, isSet, list, num, obj, str } from './yaml-values.js';
 
 // ServiceEntry rules (Istio's ValidateServiceEntry): hosts, addresses, unique named ports, and
 // what each resolution mode needs (endpoints for STATIC, FQDN hosts for DNS without

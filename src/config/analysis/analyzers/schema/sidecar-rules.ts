@@ -1,13 +1,15 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
 import { namespaceOf } from '../../../../api/resource.js';
-import {
-  alphaWorkloadSelectorErrors, checkFQDN, checkIPAddress, checkNamespaceSlashHost, checkPort, checkPortName, checkProtocol,
-  isHTTPProtocol, isSet, isTLSProtocol, list, num, obj, parseProtocol, str, truthy, type Obj,
-} from './checks.js';
+import { checkFQDN, checkNamespaceSlashHost } from './check-hosts.js';
+import { checkIPAddress } from './check-ip-addresses.js';
+import { checkPort, checkPortName } from './check-ports.js';
+import { checkProtocol, isHTTPProtocol, isTLSProtocol, parseProtocol } from './check-protocols.js';
+import { alphaWorkloadSelectorErrors } from './check-selectors.js';
 import { checkConnectionPool } from './destinationrule-rules.js';
 import type { Findings } from './findings.js';
 import { checkServerTLS, checkUnixAddress } from './gateway-rules.js';
-import { checkDestination } from './virtualservice-rules.js';
+import { checkDestination } from './virtualservice-destinations.js';
+import { isSet, list, num, obj, str, truthy, type Obj } from './yaml-values.js';
 
 // Sidecar rules (Istio's ValidateSidecar): ingress listeners with unique ports and a local
 // default endpoint, egress listeners with `namespace/host` hosts and at most one catch-all

@@ -1,6 +1,7 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
-import { checkPolicySelection, entries, isSet, list, obj, str, wrapped } from './checks.js';
+import { checkPolicySelection } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { entries, isSet, list, obj, str, wrapped } from './yaml-values.js';
 
 // Telemetry rules (Istio's ValidateTelemetry): selector or targetRefs, named providers, complete
 // metric tag overrides and tracing custom tags, a sampling percentage in range, and access log

@@ -1,6 +1,7 @@
 import type { Resource } from '../../../../api/resource.js';
-import { checkPolicySelection, list, num, obj, str } from './checks.js';
+import { checkPolicySelection } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { list, num, obj, str } from './yaml-values.js';
 
 // WasmPlugin rules (Istio's ValidateWasmPlugin): selector or targetRefs, a module URL with a
 // supported scheme, a well-formed sha256, length limits, unique inline env vars, and match

@@ -1,7 +1,11 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
-import { checkFQDN, checkLabels, checkPort, checkPortName, entries, isIPAddress, num, obj, str, type Obj } from './checks.js';
-import { checkUnixAddress } from './gateway-rules.js';
+import { checkFQDN } from './check-hosts.js';
+import { isIPAddress } from './check-ip-addresses.js';
+import { checkPort, checkPortName } from './check-ports.js';
+import { checkLabels } from './check-selectors.js';
 import type { Findings } from './findings.js';
+import { checkUnixAddress } from './gateway-rules.js';
+import { entries, num, obj, str, type Obj } from './yaml-values.js';
 
 // WorkloadEntry rules (Istio's ValidateWorkloadEntry): an address (IP, host name or unix
 // socket) unless a network gateway reaches the workload, named ports in range, valid labels.

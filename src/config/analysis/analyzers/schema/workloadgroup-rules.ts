@@ -1,6 +1,9 @@
 import type { FieldPath, Resource } from '../../../../api/resource.js';
-import { checkLabels, checkStrictHeaderName, checkPort, isSet, list, num, obj, str, type Obj } from './checks.js';
+import { checkStrictHeaderName } from './check-headers.js';
+import { checkPort } from './check-ports.js';
+import { checkLabels } from './check-selectors.js';
 import { Findings } from './findings.js';
+import { isSet, list, num, obj, str, type Obj } from './yaml-values.js';
 
 // WorkloadGroup rules (Istio's ValidateWorkloadGroup): a template is required (addresses are
 // filled in when workloads register, so the template is not checked like a WorkloadEntry),
