@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'E_UNKNOWN_KIND' // an Istio group with a kind or version Istio does not have
   | 'E_SCHEMA' // a field has the wrong type or is not in Istio's schema
   | 'E_USAGE' // bad command-line usage
-  | 'E_MESH_CONFIG'; // mesh config file is not valid
+  | 'E_MESH_CONFIG' // mesh config file is not valid
+  | 'E_TOPOLOGY'; // a topology file (synthetic service graph) is not valid
 
 export interface SourcePosition {
   file: string;

@@ -3,6 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { MeshmedicError } from '../api/errors.js';
 import { registerAnalyze } from './analyze.js';
 import { registerBench } from './bench.js';
+import { registerApply } from './apply.js';
+import { registerInstall } from './install.js';
+import { registerMeshLifecycle } from './mesh-lifecycle.js';
+import { registerProxyCommands } from './proxy.js';
+import { registerStatus } from './status.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
 // The `meshmedic` command. Each subcommand lives in its own file and registers itself here.
@@ -16,6 +21,11 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
   registerAnalyze(program);
+  registerInstall(program);
+  registerMeshLifecycle(program);
+  registerStatus(program);
+  registerApply(program);
+  registerProxyCommands(program);
   registerBench(program);
   for (const c of program.commands) c.exitOverride();
   return program;

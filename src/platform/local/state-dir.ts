@@ -11,6 +11,14 @@ export interface ControlPlaneRecord {
   startedAt: string;
 }
 
+/** The `up` daemon that supervises every process of the local mesh. */
+export interface MeshRecord {
+  pid: number;
+  port: number; // the control plane's port
+  topologies: string[];
+  startedAt: string;
+}
+
 export interface InstallRecord {
   profile: 'demo' | 'default' | 'minimal';
   addons: { metrics: boolean; tracing: boolean; dashboard: boolean; autoRecover: boolean };
@@ -68,6 +76,23 @@ export class StateDir {
 
   clearControlPlane(): void {
     rmSync(join(this.root, 'controlplane.json'), { force: true });
+  }
+
+  mesh(): MeshRecord | undefined {
+    return this.read<MeshRecord>('mesh.json');
+  }
+
+  liveMesh(): MeshRecord | undefined {
+    const rec = this.mesh();
+    return rec && isAlive(rec.pid) ? rec : undefined;
+  }
+
+  saveMesh(rec: MeshRecord): void {
+    this.write('mesh.json', rec);
+  }
+
+  clearMesh(): void {
+    rmSync(join(this.root, 'mesh.json'), { force: true });
   }
 
   install(): InstallRecord | undefined {

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ControlPlane } from '../../controlplane/control-plane.js';
+import { parseText } from '../../config/loader.js';
+import { planLocalMesh } from './mesh-plan.js';
+import { ReadinessProber } from './readiness.js';
+import type { StateDir } from './state-dir.js';
+
+// The control plane of the local mesh, as its own process (supervised like every other): it
+// serves xDS and the API, registers the planned instances, probes their readiness and keeps
+// the applied config in the state directory, so that when it is killed and restarted it comes
+// back on the same port with the same config, and sidecars, which kept routing meanwhile,
+// reconnect and resync.
+
+export interface ControlPlaneProcessOptions {
+  state: StateDir;
+  topologies: string[];
+  port: number;
+  log: (line: string) => void;
+}
+
+export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise<() => Promise<void>> {
+  const { state } = opts;
+  const configFile = join(state.root, 'config.yaml');
+  const plan = planLocalMesh(state.root, opts.topologies);
+  const cp = new ControlPlane({ port: opts.port });
+  if (existsSync(configFile)) {
+    const saved = parseText(readFileSync(configFile, 'utf8'), configFile, { defaultNamespace: 'default' });
+    if (saved.errors.length) throw new Error(`saved config ${configFile} is damaged: ${saved.errors[0].format()}`);
+    cp.store.apply(saved.resources);
+  }
+  cp.store.apply(plan.resources);
+  // Unknown readiness at start: instances get traffic once their application answers.
+  for (const p of plan.instances) cp.registry.upsert({ ...p.instance, healthy: false });
+  const persist = () => {
+    const tmp = `${configFile}.tmp`;
+    writeFileSync(tmp, cp.store.all().map((r) => stringify(r.raw)).join('---\n'), { mode: 0o600 });
+    renameSync(tmp, configFile);
+  };
+  persist();
+  cp.store.watch(persist);
+  const { url } = await cp.start();
+  const prober = new ReadinessProber(cp, plan.instances);
+  prober.start();
+  state.saveControlPlane({ pid: process.pid, url, startedAt: new Date().toISOString() });
+  opts.log(`control plane on ${url}: ${plan.instances.length} instances, config version ${cp.store.version}`);
+  return async () => {
+    prober.stop();
+    await cp.stop();
+  };
+}

@@ -1,0 +1,57 @@
+import { request } from 'undici';
+import type { ControlPlane } from '../../controlplane/control-plane.js';
+import type { PlannedInstance } from './mesh-plan.js';
+
+// The control plane decides which instances get traffic the way Kubernetes does with
+// readiness probes: it asks each application (over its socket) `GET /healthz` every interval
+// and marks the instance healthy or not in the registry. An instance whose process crashed
+// stops answering and drops out of every load-balancing set until it is back.
+
+export class ReadinessProber {
+  private timer?: NodeJS.Timeout;
+  private readonly healthy = new Map<string, boolean>();
+  private running = false;
+
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly instances: readonly PlannedInstance[],
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      void this.probeAll().finally(() => {
+        if (this.running) this.timer = setTimeout(tick, this.intervalMs);
+      });
+    };
+    this.running = true;
+    tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  async probeAll(): Promise<void> {
+    await Promise.all(this.instances.map(async (p) => {
+      const ok = await probe(p);
+      if (this.healthy.get(p.id) === ok) return;
+      this.healthy.set(p.id, ok);
+      this.cp.registry.upsert({ ...p.instance, healthy: ok });
+    }));
+  }
+}
+
+async function probe(p: PlannedInstance): Promise<boolean> {
+  for (const port of p.spec.ports) {
+    try {
+      const res = await request('http://app/healthz', { socketPath: port.socketPath, headersTimeout: 1000, bodyTimeout: 1000 } as never);
+      await res.body.dump();
+      if (res.statusCode !== 200) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
