@@ -12,8 +12,9 @@ interface ProxyState {
   node: string;
   status: string;
   connected: boolean;
-  sent?: string;
-  acked?: string;
+  sent?: { version: string; at: number };
+  acked?: { version: string; at: number };
+  lastNack?: { version: string; error: string };
   error?: string;
   instance?: string;
   namespace?: string;
@@ -48,7 +49,10 @@ export function registerProxyCommands(program: Command): void {
       const format = formatOption(opts.output);
       const { proxies } = await callApi<{ proxies: ProxyState[] }>(requireControlPlane(stateDirOption(opts)), 'GET', '/api/v1/proxy-status');
       if (format !== 'log') return printStructured(proxies, format);
-      printTable(['NAME', 'ADDRESS', 'STATUS', 'SENT', 'ACKED', 'ERROR'], proxies.map((p) => [p.node, p.address ?? '', p.status, p.sent ?? '', p.acked ?? '', p.error ?? '']));
+      printTable(
+        ['NAME', 'ADDRESS', 'STATUS', 'SENT', 'ACKED', 'ERROR'],
+        proxies.map((p) => [p.node, p.address ?? '', p.status, p.sent?.version ?? '', p.acked?.version ?? '', p.lastNack?.error ?? p.error ?? '']),
+      );
     });
 
   program

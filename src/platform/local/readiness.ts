@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Client } from 'undici';
 import type { ControlPlane } from '../../controlplane/control-plane.js';
 import type { PlannedInstance } from './mesh-plan.js';
 
@@ -31,6 +31,8 @@ export class ReadinessProber {
   stop(): void {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    for (const c of clients.values()) void c.close();
+    clients.clear();
   }
 
   async probeAll(): Promise<void> {
@@ -43,10 +45,22 @@ export class ReadinessProber {
   }
 }
 
+/** One keep-alive client per application socket: a probe every half second should not cost a connection. */
+const clients = new Map<string, Client>();
+
+function clientFor(socketPath: string): Client {
+  let c = clients.get(socketPath);
+  if (!c || c.closed || c.destroyed) {
+    c = new Client('http://app', { socketPath, headersTimeout: 1000, bodyTimeout: 1000 });
+    clients.set(socketPath, c);
+  }
+  return c;
+}
+
 async function probe(p: PlannedInstance): Promise<boolean> {
   for (const port of p.spec.ports) {
     try {
-      const res = await request('http://app/healthz', { socketPath: port.socketPath, headersTimeout: 1000, bodyTimeout: 1000 } as never);
+      const res = await clientFor(port.socketPath).request({ method: 'GET', path: '/healthz' });
       await res.body.dump();
       if (res.statusCode !== 200) return false;
     } catch {
