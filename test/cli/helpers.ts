@@ -13,8 +13,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], input?: string): CliResult {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+export function runCli(args: string[], input?: string, env?: Record<string, string>): CliResult {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input, timeout: 90_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
