@@ -1,5 +1,6 @@
 // Benchmarks reachable through `meshmedic bench NAME`. Each prints figures measured in one run.
 import { analyzeBench } from './analyze.js';
+import { proxyBench } from './proxy.js';
 
 export interface BenchOptions {
   size?: number;
@@ -14,4 +15,5 @@ export interface Benchmark {
 
 export const BENCHMARKS: Record<string, Benchmark> = {
   analyze: analyzeBench,
+  proxy: proxyBench,
 };

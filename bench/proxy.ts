@@ -1,0 +1,212 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlPlane } from '../src/controlplane/control-plane.js';
+import { parseText } from '../src/config/loader.js';
+import { request } from 'undici';
+import type { Benchmark } from './registry.js';
+
+// Our sidecar against nginx as a keep-alive reverse proxy, side by side in one run: each proxy
+// in turn pinned to core 0, proxying to the same upstream (an nginx answering a fixed body),
+// with the load generator (wrk) and the upstream on core 1. The sidecar runs as in the mesh: a
+// real process fed by a real control plane, with a VirtualService whose earlier rules must be
+// evaluated (and fail to match) before the one that routes.
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PROXY_MAIN = join(here, '..', 'src', 'proxy', 'main.js');
+const ENSURE = join(here, '..', '..', 'scripts', 'ensure-debian-packages.sh');
+
+const CLIENT = '127.10.250.1'; // the sidecar under test
+const UPSTREAM = '127.10.250.2'; // the upstream (nginx, fixed body)
+const NGINX_PROXY = '127.10.250.3'; // nginx as the proxy under test
+const HOST = 'upstream.bench.svc.cluster.local:8080';
+
+const CONFIG = `apiVersion: v1
+kind: Namespace
+metadata: {name: bench}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: upstream, namespace: bench}
+spec:
+  selector: {app: upstream}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: upstream-0, namespace: bench}
+spec:
+  address: ${UPSTREAM}
+  labels: {app: upstream, version: v1}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: upstream, namespace: bench}
+spec:
+  host: upstream
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+  subsets: [{name: v1, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: upstream, namespace: bench}
+spec:
+  hosts: [upstream]
+  http:
+  - match: [{headers: {x-canary: {exact: "true"}}}]
+    route: [{destination: {host: upstream, subset: v1}}]
+  - match: [{uri: {prefix: /admin}}, {queryParams: {debug: {exact: "1"}}}]
+    route: [{destination: {host: upstream, subset: v1}}]
+  - route: [{destination: {host: upstream, subset: v1}}]
+`;
+
+interface Figures {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  cpuMicrosPerRequest: number;
+  rssMB: number;
+}
+
+const CLK_TCK = 100;
+
+function cpuMicros(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15 of stat)
+  }
+  return (ticks / CLK_TCK) * 1e6;
+}
+
+function rssMB(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return Math.round(kb / 102.4) / 10;
+}
+
+function parseWrk(out: string): { rps: number; p50Ms: number; p99Ms: number; requests: number; errors: number } {
+  const ms = (v: string, unit: string) => Number(v) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    return m ? ms(m[1], m[2]) : NaN;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    p50Ms: pct('50'),
+    p99Ms: pct('99'),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+    errors: non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+  };
+}
+
+async function waitHttp(url: string, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      // undici's request, not fetch: fetch drops the Host header, which is what routes here.
+      const res = await request(url, { headers });
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function nginxConf(dir: string, body: string): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  ${body}
+}
+`;
+}
+
+export const proxyBench: Benchmark = {
+  description: 'our sidecar vs nginx as a keep-alive reverse proxy, same core, same upstream (wrk)',
+  async run({ size, runs, progress }) {
+    const seconds = size ?? 10;
+    spawnSync(ENSURE, ['nginx=nginx-light', 'wrk=wrk'], { stdio: 'inherit' });
+    const nginxBin = spawnSync('sh', ['-c', 'command -v nginx || echo /usr/sbin/nginx'], { encoding: 'utf8' }).stdout.trim();
+    const dir = mkdtempSync(join(tmpdir(), 'meshmedic-bench-proxy-'));
+    const children: ChildProcess[] = [];
+    const cp = new ControlPlane({ port: 0 });
+    const start = (cmd: string, args: string[], env: Record<string, string> = {}) => {
+      const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(c);
+      return c;
+    };
+    try {
+      // The upstream, on core 1 with the load generator.
+      writeFileSync(join(dir, 'upstream.conf'), nginxConf(join(dir), `server { listen ${UPSTREAM}:8080 reuseport; location / { return 200 "hello from upstream\\n"; } }`));
+      start('taskset', ['-c', '1', nginxBin, '-c', join(dir, 'upstream.conf'), '-p', dir]);
+      await waitHttp(`http://${UPSTREAM}:8080/`);
+
+      // nginx as the proxy under test, on core 0.
+      const pdir = join(dir, 'p');
+      spawnSync('mkdir', ['-p', pdir]);
+      writeFileSync(join(pdir, 'proxy.conf'), nginxConf(pdir, `upstream up { server ${UPSTREAM}:8080; keepalive 256; }
+  server { listen ${NGINX_PROXY}:8081; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }`));
+      const nginx = start('taskset', ['-c', '0', nginxBin, '-c', join(pdir, 'proxy.conf'), '-p', pdir]);
+      await waitHttp(`http://${NGINX_PROXY}:8081/`);
+
+      // Our sidecar, fed by a real control plane (in this process, on core 1).
+      spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+      const cfg = parseText(CONFIG, 'bench-config.yaml', { defaultNamespace: 'bench' });
+      cp.store.apply(cfg.resources);
+      cp.registry.upsert({ name: 'client-0', workload: 'client', namespace: 'bench', serviceAccount: 'default', labels: { app: 'client', version: 'v1' }, address: CLIENT, ports: [], healthy: true, source: 'registered' });
+      const { url } = await cp.start();
+      const node = { id: 'client-0.bench', instance: 'client-0', workload: 'client', namespace: 'bench', serviceAccount: 'default', labels: { app: 'client', version: 'v1' }, address: CLIENT };
+      const sidecar = start('taskset', ['-c', '0', process.execPath, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), PROXY_MAIN], { MESH_NODE: JSON.stringify(node), MESH_XDS: url });
+      await waitHttp(`http://${CLIENT}:15000/ready`);
+      await waitHttp(`http://${CLIENT}:15001/`, { host: HOST });
+
+      const nginxPids = [nginx.pid!, Number(readFileSync(join(pdir, 'nginx.pid'), 'utf8')) || nginx.pid!];
+      const workerPids = spawnSync('pgrep', ['-P', String(nginxPids[1])], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+      const measure = (name: string, target: string, host: string, pids: number[]): Figures => {
+        spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', '-d2s', '-H', `Host: ${host}`, target], { encoding: 'utf8' }); // warm-up
+        const results: Figures[] = [];
+        for (let i = 0; i < Math.max(1, runs); i++) {
+          const cpu0 = cpuMicros(pids);
+          const out = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, target], { encoding: 'utf8' }).stdout;
+          const w = parseWrk(out);
+          if (w.errors > 0) throw new Error(`${name}: ${w.errors} failed requests during the run`);
+          const cpu = cpuMicros(pids) - cpu0;
+          results.push({ rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, requests: w.requests, cpuMicrosPerRequest: Math.round((cpu / w.requests) * 10) / 10, rssMB: rssMB(pids) });
+          progress(`${name} run ${i + 1}: ${Math.round(w.rps)} rps, p99 ${w.p99Ms} ms`);
+        }
+        results.sort((a, b) => a.rps - b.rps);
+        return results[Math.floor(results.length / 2)]; // the median run
+      };
+      const ours = measure('meshmedic', `http://${CLIENT}:15001/`, HOST, [sidecar.pid!]);
+      const theirs = measure('nginx', `http://${NGINX_PROXY}:8081/`, HOST, [...new Set([...nginxPids, ...workerPids])]);
+      return {
+        benchmark: 'proxy',
+        rpsRatio: Math.round((ours.rps / theirs.rps) * 1000) / 1000,
+        cpuRatio: Math.round((ours.cpuMicrosPerRequest / theirs.cpuMicrosPerRequest) * 1000) / 1000,
+        meshmedic: ours,
+        nginx: theirs,
+        setup: { proxyCore: 0, loadAndUpstreamCore: 1, wrk: '-t1 -c32', seconds, runs: Math.max(1, runs), routing: 'VirtualService with 3 rules (header, uri prefix/query, default) and a subset', node: process.version },
+      };
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+      await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+      await cp.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
