@@ -8,6 +8,7 @@ import { registerInstall } from './install.js';
 import { registerMeshLifecycle } from './mesh-lifecycle.js';
 import { registerProxyCommands } from './proxy.js';
 import { registerStatus } from './status.js';
+import { registerRegister } from './register.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
 // The `meshmedic` command. Each subcommand lives in its own file and registers itself here.
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerApply(program);
   registerProxyCommands(program);
+  registerRegister(program);
   registerBench(program);
   for (const c of program.commands) c.exitOverride();
   return program;

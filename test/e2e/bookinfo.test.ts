@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../cli/helpers.js';
 import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 
@@ -47,6 +50,18 @@ function steadyLoad(concurrency: number, onPage: (p: Page) => void = () => {}) {
   };
   const workers = Array.from({ length: concurrency }, worker);
   return { counts, stop: async () => ((running = false), await Promise.all(workers), counts) };
+}
+
+/** Retries a request until it answers 200 (config takes a moment to reach sidecars); returns the JSON body. */
+async function eventually(send: () => Promise<{ statusCode: number; body: { json(): Promise<unknown>; dump(): Promise<void> } }>): Promise<any> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await send();
+    if (res.statusCode === 200) return res.body.json();
+    await res.body.dump();
+    if (Date.now() > deadline) throw new Error(`still HTTP ${res.statusCode}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const reviewsVersion = (p: Page) => p.calls.find((c) => c.service === 'reviews')?.body?.version;
@@ -137,6 +152,38 @@ describe('bookinfo on the local mesh', () => {
     const page = (await (await productpage.request({ method: 'GET', path: '/productpage' })).body.json()) as Page;
     assert.equal(reviewsVersion(page), 'v3');
     assert.ok(readFileSync(join(home, 'config.yaml'), 'utf8').includes('subset: v3'));
+  });
+
+  test('a process started by hand joins with `meshmedic register` and talks to the mesh both ways', async () => {
+    const legacyApp: Server = createServer((req, res) => res.end(JSON.stringify({ service: 'legacy', path: req.url })));
+    await new Promise<void>((r) => legacyApp.listen(0, '127.0.0.1', () => r()));
+    const appPort = (legacyApp.address() as { port: number }).port;
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    const address = '127.10.240.9';
+    const reg: ChildProcess = spawn(process.execPath, [main, 'register', '--name', 'legacy-0', '-n', 'bookinfo', '--labels', 'app=legacy,version=v1', '--port', `9090/http=127.0.0.1:${appPort}`, '--address', address], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        reg.stdout!.on('data', (d: Buffer) => d.toString().includes('joined the mesh') && resolve());
+        reg.once('exit', (code) => reject(new Error(`register exited ${code}`)));
+      });
+      const svc = join(home, 'legacy.yaml');
+      writeFileSync(svc, 'apiVersion: v1\nkind: Service\nmetadata: {name: legacy, namespace: bookinfo}\nspec:\n  selector: {app: legacy}\n  ports: [{name: http, port: 9090}]\n');
+      assert.equal(cli(['apply', '-f', svc]).code, 0);
+      // The process calls a mesh service by name through its sidecar (HTTP_PROXY style).
+      const out = await eventually(() => request(`http://${address}:15001/`, { headers: { host: 'details.bookinfo:9080' } }));
+      assert.equal(out.service, 'details');
+      // A mesh workload (productpage's sidecar) reaches the process through the Service.
+      const pp = JSON.parse(cli(['status', '-o', 'json']).stdout).instances.find((i: { name: string }) => i.name === 'productpage-v1-0');
+      const inn = await eventually(() => request(`http://${pp.address}:15001/hello`, { headers: { host: 'legacy:9090' } }));
+      assert.deepEqual(inn, { service: 'legacy', path: '/hello' });
+    } finally {
+      reg.kill('SIGTERM');
+      await new Promise((r) => reg.once('exit', r));
+      legacyApp.close();
+    }
+    // Leaving the mesh deregisters it.
+    const registry = JSON.parse(cli(['status', '-o', 'json']).stdout).instances as Array<{ name: string }>;
+    assert.equal(registry.some((i) => i.name === 'legacy-0'), false);
   });
 
   test('invalid config is rejected whole: nothing applied, IST/E code and file:line printed', () => {

@@ -1,0 +1,64 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listen } from './listeners/server-lifecycle.js';
+import type { Sidecar } from './sidecar.js';
+import type { XdsStatus } from './xds-client.js';
+
+// The sidecar's admin endpoint (Envoy's :15000): what it runs and how it is doing.
+// GET /config_dump  the snapshot in force (JSON), 503 before the first one
+// GET /ready        200 once a snapshot is applied and its listeners are bound
+// GET /stats        counters (`name: value` lines; `?format=json` for JSON)
+// GET /xds_status   the control-plane connection: accepted version, last NACK
+
+export class AdminServer {
+  private readonly server: Server;
+  private ready = false;
+
+  constructor(
+    private readonly sidecar: Sidecar,
+    private readonly xdsStatus?: () => XdsStatus,
+  ) {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  listen(address: string, port: number): Promise<void> {
+    return listen(this.server, address, port);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server, 0);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    if (req.method !== 'GET') return send(res, 405, 'text/plain', 'GET only\n');
+    switch (url.pathname) {
+      case '/config_dump': {
+        const s = this.sidecar.snapshot;
+        return s ? send(res, 200, 'application/json', JSON.stringify(s, null, 2) + '\n') : send(res, 503, 'application/json', '{"error":"no snapshot applied yet"}\n');
+      }
+      case '/ready':
+        return void this.checkReady().then((ok) => send(res, ok ? 200 : 503, 'text/plain', ok ? 'LIVE\n' : 'PRE_INITIALIZING\n'));
+      case '/stats':
+        return url.searchParams.get('format') === 'json'
+          ? send(res, 200, 'application/json', JSON.stringify(this.sidecar.stats.toJSON()) + '\n')
+          : send(res, 200, 'text/plain', this.sidecar.stats.toText());
+      case '/xds_status':
+        return send(res, 200, 'application/json', JSON.stringify(this.xdsStatus?.() ?? null) + '\n');
+      default:
+        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /xds_status\n');
+    }
+  }
+
+  private async checkReady(): Promise<boolean> {
+    if (this.ready) return true;
+    if (!this.sidecar.snapshot) return false;
+    await this.sidecar.settled();
+    this.ready = true;
+    return true;
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), server: 'meshmedic' });
+  res.end(body);
+}

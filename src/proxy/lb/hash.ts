@@ -1,0 +1,32 @@
+// 32-bit MurmurHash3 of a string's UTF-16 code units: cheap, well mixed and stable across
+// processes, so the same key lands on the same endpoint in every sidecar (Envoy uses xxHash64;
+// any good hash gives the same property).
+
+export function murmur3(key: string, seed = 0): number {
+  let h = seed >>> 0;
+  const n = key.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    let k = (key.charCodeAt(i) & 0xffff) | ((key.charCodeAt(i + 1) & 0xffff) << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  if (i < n) {
+    let k = key.charCodeAt(i) & 0xffff;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= n * 2;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

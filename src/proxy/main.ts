@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import type { ProxyNode } from '../api/snapshot.js';
+import { PROXY_ADMIN_PORT } from '../api/snapshot.js';
+import { AdminServer } from './admin-server.js';
+import { Sidecar } from './sidecar.js';
+import { XdsClient } from './xds-client.js';
+
+// The sidecar process, one per workload instance. Environment:
+//   MESH_NODE  the ProxyNode as JSON (id, namespace, labels, address, ...)
+//   MESH_XDS   the control plane's base URL, e.g. http://127.0.0.1:15010
+//   MESH_ADMIN_PORT  optional, default 15000 (on the node's address)
+// SIGTERM/SIGINT: stop taking connections, let requests in flight finish, exit 0.
+
+function fail(message: string): never {
+  process.stderr.write(`meshmedic-proxy: ${message}\n`);
+  process.exit(2);
+}
+
+function readNode(): ProxyNode {
+  const raw = process.env.MESH_NODE;
+  if (!raw) fail('MESH_NODE is not set (the ProxyNode as JSON)');
+  let node: ProxyNode;
+  try {
+    node = JSON.parse(raw) as ProxyNode;
+  } catch (e) {
+    fail(`MESH_NODE is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof node?.id !== 'string' || typeof node.address !== 'string') fail('MESH_NODE needs at least id and address');
+  return node;
+}
+
+async function main(): Promise<void> {
+  const node = readNode();
+  const xdsUrl = process.env.MESH_XDS ?? fail('MESH_XDS is not set (the control plane URL)');
+  const adminPort = Number(process.env.MESH_ADMIN_PORT ?? PROXY_ADMIN_PORT);
+  const log = (m: string) => process.stderr.write(`meshmedic-proxy ${node.id}: ${m}\n`);
+
+  const sidecar = new Sidecar({ node, log });
+  const xds = new XdsClient({ baseUrl: xdsUrl, nodeId: node.id, target: sidecar, log });
+  const admin = new AdminServer(sidecar, () => xds.status());
+  try {
+    await admin.listen(node.address, adminPort);
+  } catch (e) {
+    fail(`admin server on ${node.address}:${adminPort}: ${(e as Error).message}`);
+  }
+  xds.start();
+  log(`admin on ${node.address}:${adminPort}, control plane ${xdsUrl}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: draining`);
+    xds.stop();
+    await sidecar.stop(5_000);
+    await admin.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,71 @@
+// Envoy's response flags: the evidence for every outcome the proxy makes itself (DESIGN.md,
+// invariant 3). One place defines them so the router, later filters (resilience, authz) and
+// telemetry speak the same words. `details` mirrors Envoy's response code details.
+
+export const ResponseFlag = {
+  None: '-',
+  NoRouteFound: 'NR',
+  NoClusterFound: 'NC',
+  NoHealthyUpstream: 'UH',
+  UpstreamConnectionFailure: 'UF',
+  UpstreamConnectionTermination: 'UC',
+  UpstreamRemoteReset: 'UR',
+  UpstreamOverflow: 'UO',
+  UpstreamRequestTimeout: 'UT',
+  UpstreamRetryLimitExceeded: 'URX',
+  DownstreamConnectionTermination: 'DC',
+  LocalReset: 'LR',
+  DelayInjected: 'DI',
+  FaultInjected: 'FI',
+  RateLimited: 'RL',
+  UnauthorizedExternalService: 'UAEX',
+} as const;
+
+export type ResponseFlagCode = (typeof ResponseFlag)[keyof typeof ResponseFlag];
+
+/** Response header carrying the flag of a locally made reply. */
+export const FLAGS_HEADER = 'x-meshmedic-flags';
+export const SERVER_NAME = 'meshmedic';
+
+/** A reply the proxy makes itself: status, flag, Envoy-style details and body. */
+export interface LocalReplySpec {
+  status: number;
+  flag: ResponseFlagCode;
+  details: string;
+  body: string;
+}
+
+const resetBody = (reason: string) => `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`;
+
+export const LocalReplies = {
+  noRoute: { status: 404, flag: 'NR', details: 'route_not_found', body: '' },
+  noCluster: { status: 503, flag: 'NC', details: 'cluster_not_found', body: '' },
+  noHealthyUpstream: { status: 503, flag: 'UH', details: 'no_healthy_upstream', body: 'no healthy upstream' },
+  connectFailure: {
+    status: 503,
+    flag: 'UF',
+    details: 'upstream_reset_before_response_started{connection_failure}',
+    body: resetBody('connection failure'),
+  },
+  connectionTermination: {
+    status: 503,
+    flag: 'UC',
+    details: 'upstream_reset_before_response_started{connection_termination}',
+    body: resetBody('connection termination'),
+  },
+  remoteReset: {
+    status: 503,
+    flag: 'UR',
+    details: 'upstream_reset_before_response_started{remote_reset}',
+    body: resetBody('remote reset'),
+  },
+} satisfies Record<string, LocalReplySpec>;
+
+/** Details for outcomes that are not a local reply. */
+export const Details = {
+  proxied: 'via_upstream',
+  directResponse: 'direct_response',
+  redirect: 'redirect',
+  resetAfterResponseStarted: 'upstream_reset_after_response_started{remote_reset}',
+  downstreamDisconnect: 'downstream_remote_disconnect',
+} as const;

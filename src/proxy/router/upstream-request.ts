@@ -1,0 +1,112 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { HttpStream } from '../http-stream.js';
+import { Details, LocalReplies, ResponseFlag, type LocalReplySpec } from '../response-flags.js';
+import type { UpstreamHost } from '../upstream/host.js';
+import { sendLocalReply } from './local-reply.js';
+import { downstreamResponseHeaders } from './response-headers.js';
+
+// One request to one upstream host, as an undici dispatch handler (no per-request closures:
+// undici calls the methods). The response streams through: each chunk is written downstream
+// and undici pauses when the client is slower than the upstream.
+
+export class UpstreamRequest implements Dispatcher.DispatchHandlers {
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private responseStarted = false;
+  private finished = false;
+
+  constructor(
+    private readonly s: HttpStream,
+    private readonly host: UpstreamHost,
+  ) {}
+
+  start(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
+    this.host.active++;
+    this.s.upstream = this;
+    this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
+  }
+
+  /** The client went away before the response ended (flag DC): stop the upstream request. */
+  downstreamClosed(): void {
+    if (this.finished) return;
+    if (this.s.responseFlag === ResponseFlag.None) {
+      this.s.responseFlag = ResponseFlag.DownstreamConnectionTermination;
+      this.s.details = Details.downstreamDisconnect;
+    }
+    this.done();
+    this.abortUpstream?.(new Error('downstream closed'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.finished) abort(new Error('downstream closed'));
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: node:http already answered the client's Expect
+    if (this.finished) return false;
+    this.responseStarted = true;
+    this.resumeUpstream = resume;
+    const s = this.s;
+    s.status = statusCode;
+    s.details = Details.proxied;
+    s.res.writeHead(statusCode, downstreamResponseHeaders(s, headers));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.finished) return false;
+    const res = this.s.res;
+    if (res.write(chunk)) return true;
+    res.once('drain', this.resumeUpstream!);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.finished) return;
+    this.done();
+    this.s.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.finished) return;
+    this.done();
+    const s = this.s;
+    if (!this.responseStarted) {
+      sendLocalReply(s, classify(err));
+      return;
+    }
+    // Reset after the response started: the client sees a truncated response, as with Envoy.
+    s.responseFlag = ResponseFlag.UpstreamRemoteReset;
+    s.details = Details.resetAfterResponseStarted;
+    s.res.destroy();
+  }
+
+  private done(): void {
+    this.finished = true;
+    this.host.active--;
+  }
+}
+
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOENT', // unix socket of an app that is not running
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'EACCES',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Which flag an upstream failure before the response started gets (Envoy's reset reasons). */
+function classify(err: Error): LocalReplySpec {
+  const code = (err as { code?: string }).code ?? '';
+  if (CONNECT_ERRORS.has(code)) return LocalReplies.connectFailure;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return LocalReplies.remoteReset;
+  return LocalReplies.connectionTermination;
+}
