@@ -42,6 +42,8 @@ export class HttpStream {
 
   // Outcome.
   status = 0;
+  /** The upstream response's content-length (-1: none, chunked or local reply). */
+  responseContentLength = -1;
   responseFlag: string = ResponseFlag.None;
   details = '';
   completed = false;

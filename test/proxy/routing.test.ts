@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -193,6 +194,22 @@ describe('routing', { timeout: 60_000 }, () => {
     // The stream completes when the downstream socket is destroyed; wait for that event, not for time.
     while (sidecar.stats.get('http.response_flags.UR') === before) await new Promise((r) => setImmediate(r));
     assert.equal(sidecar.stats.get('http.response_flags.UR'), before + 1);
+  });
+
+  test('client gone mid-request: the upstream request is aborted, flag DC', async () => {
+    const a = upstreams[0];
+    const arrived = a.next();
+    const before = sidecar.stats.get('http.response_flags.DC');
+    const req = request({ host: PROXY, port: 15001, path: `${M}/hang`, agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await arrived;
+    const host = sidecar.current!.clusters.get('outbound|8080||a.test.svc.cluster.local')!.hosts[0];
+    assert.equal(host.active, 1);
+    req.destroy();
+    while (sidecar.stats.get('http.response_flags.DC') === before) await new Promise((r) => setImmediate(r));
+    assert.equal(host.active, 0, 'the host no longer counts the request');
+    for (const release of a.held.splice(0)) release();
   });
 
   test('large bodies stream both ways', async () => {

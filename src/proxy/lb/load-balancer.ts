@@ -11,5 +11,5 @@ export interface LoadBalancer {
 
 export const EMPTY_BALANCER: LoadBalancer = { choose: () => null };
 
-/** Endpoint weights (Envoy's load_balancing_weight) as the cluster's assignment gives them, 1 when unset. */
+/** Whether all endpoint weights (Envoy's load_balancing_weight, 1 when unset) are equal: balancers then skip weighting. */
 export const allEqual = (w: readonly number[]): boolean => w.every((x) => x === w[0]);

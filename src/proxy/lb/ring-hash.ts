@@ -24,14 +24,22 @@ export class RingHashBalancer implements LoadBalancer {
   ) {
     const total = weights.reduce((a, b) => a + b, 0);
     const size = Math.min(Math.max(minRingSize, hosts.length), MAX_RING_SIZE);
-    const entries: Array<{ hash: number; host: UpstreamHost }> = [];
+    const counts = weights.map((w) => Math.max(1, Math.round((size * w) / total)));
+    // Each point is hash * 2^16 + host index (clusters have far fewer than 65536 hosts) in one
+    // float64, exact below 2^53, so a plain numeric sort orders the ring with no object per
+    // point, even for millions of points.
+    const keyed = new Float64Array(counts.reduce((a, b) => a + b, 0));
+    let n = 0;
     hosts.forEach((h, i) => {
-      const n = Math.max(1, Math.round((size * weights[i]) / total));
-      for (let k = 0; k < n; k++) entries.push({ hash: murmur3(`${h.key}_${k}`), host: h });
+      for (let k = 0; k < counts[i]; k++) keyed[n++] = murmur3(`${h.key}_${k}`) * 65536 + i;
     });
-    entries.sort((a, b) => a.hash - b.hash || (a.host.key < b.host.key ? -1 : 1));
-    this.points = Uint32Array.from(entries, (e) => e.hash);
-    this.owners = entries.map((e) => e.host);
+    keyed.sort();
+    this.points = new Uint32Array(keyed.length);
+    this.owners = new Array<UpstreamHost>(keyed.length);
+    for (let j = 0; j < keyed.length; j++) {
+      this.points[j] = Math.floor(keyed[j] / 65536);
+      this.owners[j] = hosts[keyed[j] % 65536];
+    }
   }
 
   choose(hash: number | undefined): UpstreamHost | null {

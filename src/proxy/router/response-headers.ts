@@ -11,7 +11,9 @@ export function downstreamResponseHeaders(s: HttpStream, raw: Buffer[]): string[
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
     if (isHopByHop(name)) continue;
-    out.push(name, raw[i + 1].toString('latin1'));
+    const value = raw[i + 1].toString('latin1');
+    if (name.length === 14 && name.toLowerCase() === 'content-length') s.responseContentLength = Number(value);
+    out.push(name, value);
   }
   const r = s.route;
   if (r?.responseOps) out = applyToResponse(out, r.responseOps);
