@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Client } from 'undici';
 import type { ControlPlane } from '../../controlplane/control-plane.js';
 import type { PlannedInstance } from './mesh-plan.js';
@@ -57,8 +58,26 @@ function clientFor(socketPath: string): Client {
   return c;
 }
 
+/** A TCP port is ready when it accepts a connection (Kubernetes' tcpSocket probe). */
+function tcpProbe(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(socketPath);
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
 async function probe(p: PlannedInstance): Promise<boolean> {
   for (const port of p.spec.ports) {
+    if (port.protocol === 'tcp') {
+      if (!(await tcpProbe(port.socketPath))) return false;
+      continue;
+    }
     try {
       const res = await clientFor(port.socketPath).request({ method: 'GET', path: '/healthz' });
       await res.body.dump();
