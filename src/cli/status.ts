@@ -39,5 +39,11 @@ export function registerStatus(program: Command): void {
         ['NAMESPACE', 'INSTANCE', 'ADDRESS', 'PORTS', 'HEALTH'],
         registry.instances.map((i) => [i.namespace, i.name, i.address, i.ports.map((p) => `${p.port}/${p.protocol}`).join(','), i.healthy ? 'ready' : 'not ready']),
       );
+      // Invariant: a field the mesh does not implement is reported, never silently ignored.
+      const notes = (status?.notes as string[] | undefined) ?? [];
+      if (notes.length) {
+        process.stdout.write(`\nConfiguration the local mesh does not act on (yet), or conflicts it settled:\n`);
+        for (const n of notes) process.stdout.write(`  - ${n}\n`);
+      }
     });
 }

@@ -10,7 +10,8 @@ import { matchApplies, toRouteMatch, type MatchScope } from './route-match.js';
 // dropped, and a route whose every match was dropped is dropped with them (istiod's translateRoute).
 
 /** Fields of HTTPRoute meshmedic does not implement yet: reported, never silently ignored. */
-const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate'];
+// Resilience fields (timeout, retries, fault) are translated for the proxy but not enforced until the resilience filters land.
+const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate', 'timeout', 'retries', 'fault'];
 
 export function vsGateways(vs: Resource): string[] {
   return Array.isArray(vs.spec?.gateways) ? vs.spec.gateways : [];
