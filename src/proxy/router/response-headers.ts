@@ -6,12 +6,14 @@ import { runResponseFilters } from '../filters/filter-chain.js';
 // the response itself), then the route's and the destination's header operations, then a
 // consistent-hash cookie, then the response filters.
 
-export function downstreamResponseHeaders(s: HttpStream, raw: Buffer[]): string[] {
+export function downstreamResponseHeaders(s: HttpStream, raw: Array<Buffer | string>): string[] {
   let out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const n = raw[i];
+    const name = typeof n === 'string' ? n : n.toString('latin1');
     if (isHopByHop(name)) continue;
-    const value = raw[i + 1].toString('latin1');
+    const v = raw[i + 1];
+    const value = typeof v === 'string' ? v : v.toString('latin1');
     if (name.length === 14 && name.toLowerCase() === 'content-length') s.responseContentLength = Number(value);
     out.push(name, value);
   }

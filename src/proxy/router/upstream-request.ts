@@ -7,9 +7,10 @@ import type { UpstreamHost } from '../upstream/host.js';
 import { sendLocalReply } from './local-reply.js';
 import { downstreamResponseHeaders } from './response-headers.js';
 
-// One request to one upstream host, as an undici dispatch handler (no per-request closures:
-// undici calls the methods). The response streams through: each chunk is written downstream
-// and undici pauses when the client is slower than the upstream.
+// One request to one upstream host, as a dispatch handler (no per-request closures: the client
+// calls the methods): requests without a body go through our HTTP/1.1 client (h1-client.ts),
+// the others through undici. The response streams through: each chunk is written downstream
+// and the client pauses the upstream socket when the downstream is slower.
 
 export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -28,7 +29,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   start(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
     this.host.active++;
     this.s.upstream = this;
-    this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
+    if (body === null) this.host.h1().dispatch(this.s.method, path, headers, this);
+    else this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
   }
 
   /** The client went away before the response ended (flag DC): stop the upstream request. */
@@ -47,7 +49,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     if (this.finished) abort(new Error('downstream closed'));
   }
 
-  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, headers: Array<Buffer | string>, resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: node:http already answered the client's Expect
     if (this.finished) return false;
     this.responseStarted = true;

@@ -1,12 +1,15 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../../api/snapshot.js';
+import { H1Pool } from './h1-client.js';
 
-// One upstream endpoint and its connection pool (undici Pool: keep-alive HTTP/1.1, one per
-// endpoint). A host outlives snapshots while its endpoint stays, so its connections and its
-// count of active requests (read by LEAST_REQUEST) carry over a config change.
+// One upstream endpoint and its connection pools (keep-alive HTTP/1.1: our H1Pool for requests
+// without a body, an undici Pool for the others). A host outlives snapshots while its endpoint
+// stays, so its connections and its count of active requests (read by LEAST_REQUEST) carry over
+// a config change.
 
 /** Istio's default connect timeout. */
 const CONNECT_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 export function endpointKey(e: Endpoint): string {
   return e.socketPath ? `unix:${e.socketPath}` : `${e.address}:${e.port}`;
@@ -16,6 +19,7 @@ export class UpstreamHost {
   /** Requests in flight to this host (LEAST_REQUEST, later circuit breakers). */
   active = 0;
   private pool: Pool | null = null;
+  private h1Pool: H1Pool | null = null;
 
   constructor(
     readonly key: string,
@@ -31,23 +35,32 @@ export class UpstreamHost {
       // Istio has no request timeout unless a route sets one: the resilience filters own time limits.
       headersTimeout: 0,
       bodyTimeout: 0,
-      keepAliveTimeout: 60_000,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     };
     this.pool = e.socketPath ? new Pool('http://localhost', { ...common, socketPath: e.socketPath }) : new Pool(`http://${hostForUrl(e.address)}:${e.port}`, common);
     return this.pool;
   }
 
+  /** The client for requests without a body (h1-client.ts says why), created on first use. */
+  h1(): H1Pool {
+    return (this.h1Pool ??= new H1Pool(this.endpoint, CONNECT_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS));
+  }
+
   /** Lets requests in flight finish, then closes the connections. */
   close(): Promise<void> {
     const p = this.pool;
+    const h = this.h1Pool;
     this.pool = null;
-    return p ? p.close().catch(() => undefined) : Promise.resolve();
+    this.h1Pool = null;
+    return Promise.all([p ? p.close().catch(() => undefined) : undefined, h?.close()]).then(() => undefined);
   }
 
   destroy(): Promise<void> {
     const p = this.pool;
+    const h = this.h1Pool;
     this.pool = null;
-    return p ? p.destroy().catch(() => undefined) : Promise.resolve();
+    this.h1Pool = null;
+    return Promise.all([p ? p.destroy().catch(() => undefined) : undefined, h?.destroy()]).then(() => undefined);
   }
 }
 
