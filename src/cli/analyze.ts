@@ -12,7 +12,7 @@ import { formatLog, toOutputObject, type Message } from '../config/analysis/mess
 import { ANALYZERS, DEFAULT_ANALYZERS, findAnalyzer } from '../config/analysis/registry.js';
 import { defaultIngressResources, runAnalyzers, type Suppression } from '../config/analysis/runner.js';
 import { EXIT_ANALYZER_FOUND_ISSUES, EXIT_DATA_ERROR, ExitError, usageError } from './exit-codes.js';
-import { parseOutputFormat, printStructured } from './output.js';
+import { outputFormatOption, printStructured } from './output.js';
 
 // `meshmedic analyze [FILES|DIRS|-]...`: Istio's config analysis with istioctl's flags,
 // output and exit codes.
@@ -134,12 +134,7 @@ export function registerAnalyze(program: Command): void {
     .option('--meshnetworks <file>', 'mesh networks file')
     .option('-S, --suppress <rule>', 'suppress messages: "CODE=Kind name.namespace" (repeatable, * wildcards)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (paths: string[], opts) => {
-      let format;
-      try {
-        format = parseOutputFormat(opts.output, ['log', 'json', 'yaml']);
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
+      const format = outputFormatOption(opts.output);
       if (opts.listAnalyzers) return listAnalyzers(format);
       const failureThreshold = levelOption('--failure-threshold', opts.failureThreshold);
       const outputThreshold = levelOption('--output-threshold', opts.outputThreshold);

@@ -4,7 +4,7 @@ import { expandPaths } from '../config/loader.js';
 import type { ControlPlaneRecord } from '../platform/local/state-dir.js';
 import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { EXIT_DATA_ERROR, ExitError, usageError } from './exit-codes.js';
-import { parseOutputFormat, printStructured } from './output.js';
+import { outputFormatOption, printStructured } from './output.js';
 
 // `apply -f`, `delete -f` and `get`: kubectl's verbs against the local control plane. Input is
 // validated by the control plane as istiod's webhook would; anything invalid is rejected whole.
@@ -85,12 +85,7 @@ export function registerApply(program: Command): void {
     .option('-o, --output <format>', 'log (a table), json or yaml', 'log')
     .option('--state-dir <dir>', 'state directory')
     .action(async (kind: string, name: string | undefined, opts) => {
-      let format;
-      try {
-        format = parseOutputFormat(opts.output, ['log', 'json', 'yaml']);
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
+      const format = outputFormatOption(opts.output);
       const q = new URLSearchParams({ kind });
       if (!opts.allNamespaces) q.set('namespace', opts.namespace);
       if (name) q.set('name', name);

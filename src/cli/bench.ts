@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { BENCHMARKS } from '../../bench/registry.js';
 import { usageError } from './exit-codes.js';
-import { parseOutputFormat, printStructured } from './output.js';
+import { outputFormatOption, printStructured } from './output.js';
 
 // `meshmedic bench NAME`: runs a benchmark from bench/ and prints its figures.
 export function registerBench(program: Command): void {
@@ -16,12 +16,7 @@ export function registerBench(program: Command): void {
     .action(async (name: string, opts) => {
       const bench = BENCHMARKS[name];
       if (!bench) throw usageError(`unknown benchmark "${name}" (have: ${Object.keys(BENCHMARKS).join(', ')})`);
-      let format;
-      try {
-        format = parseOutputFormat(opts.output, ['log', 'json', 'yaml']);
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
+      const format = outputFormatOption(opts.output);
       const log = format === 'log' ? (s: string) => process.stderr.write(`${s}\n`) : () => {};
       const figures = await bench.run({ size: opts.size ? Number(opts.size) : undefined, runs: Number(opts.runs), progress: log });
       if (format === 'log') for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);

@@ -53,6 +53,19 @@ async function waitFor(what: string, check: () => Promise<string | undefined>, t
   }
 }
 
+/** Log lines of the background processes: timestamped, to their log file (stdout). */
+function timestamped(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+/** Resolves on SIGTERM or SIGINT: the background processes run until asked to stop. */
+function untilSignal(): Promise<void> {
+  return new Promise((res) => {
+    process.once('SIGTERM', () => res());
+    process.once('SIGINT', () => res());
+  });
+}
+
 export function registerMeshLifecycle(program: Command): void {
   program
     .command('up')
@@ -123,14 +136,10 @@ export function registerMeshLifecycle(program: Command): void {
     .argument('<topologies...>')
     .action(async (topologies: string[], opts) => {
       const state = new StateDir(opts.stateDir).ensure();
-      const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
+      const log = timestamped;
       state.saveMesh({ pid: process.pid, port: Number(opts.port), topologies, startedAt: new Date().toISOString() });
       const daemon = startMeshDaemon({ state, topologies, port: Number(opts.port), log });
-      await new Promise<void>((res) => {
-        const stop = () => res();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await untilSignal();
       log('stopping');
       await daemon.stop();
       state.clearMesh();
@@ -147,12 +156,8 @@ export function registerMeshLifecycle(program: Command): void {
     .argument('<topologies...>')
     .action(async (topologies: string[], opts) => {
       const state = new StateDir(opts.stateDir).ensure();
-      const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
-      const stop = await runControlPlane({ state, topologies, port: Number(opts.port), log });
-      await new Promise<void>((res) => {
-        process.once('SIGTERM', () => res());
-        process.once('SIGINT', () => res());
-      });
+      const stop = await runControlPlane({ state, topologies, port: Number(opts.port), log: timestamped });
+      await untilSignal();
       await stop();
     });
 }

@@ -3,7 +3,7 @@ import type { ProxySnapshot, WorkloadInstance } from '../api/snapshot.js';
 import { printTable } from './apply.js';
 import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { EXIT_UNKNOWN_ERROR, ExitError, usageError } from './exit-codes.js';
-import { parseOutputFormat, printStructured } from './output.js';
+import { outputFormatOption, printStructured } from './output.js';
 
 // `status`, `proxy-status` and `proxy-config`, in istioctl's shape. proxy-config asks the
 // sidecar itself (its admin port) what it runs, not the control plane what it sent.
@@ -19,14 +19,6 @@ interface ProxyState {
   instance?: string;
   namespace?: string;
   address?: string;
-}
-
-function formatOption(value: string) {
-  try {
-    return parseOutputFormat(value, ['log', 'json', 'yaml']);
-  } catch (e) {
-    throw usageError((e as Error).message);
-  }
 }
 
 /** `name.namespace` (istioctl's form) or `name` with -n. */
@@ -46,7 +38,7 @@ export function registerProxyCommands(program: Command): void {
     .option('-o, --output <format>', 'log, json or yaml', 'log')
     .option('--state-dir <dir>', 'state directory')
     .action(async (opts) => {
-      const format = formatOption(opts.output);
+      const format = outputFormatOption(opts.output);
       const { proxies } = await callApi<{ proxies: ProxyState[] }>(requireControlPlane(stateDirOption(opts)), 'GET', '/api/v1/proxy-status');
       if (format !== 'log') return printStructured(proxies, format);
       printTable(
@@ -64,7 +56,7 @@ export function registerProxyCommands(program: Command): void {
     .option('-o, --output <format>', 'log, json or yaml', 'log')
     .option('--state-dir <dir>', 'state directory')
     .action(async (section: string, ref: string, opts) => {
-      const format = formatOption(opts.output);
+      const format = outputFormatOption(opts.output);
       const sections = ['listeners', 'routes', 'clusters', 'endpoints', 'all'];
       if (!sections.includes(section)) throw usageError(`unknown section "${section}" (want ${sections.join(', ')})`);
       const cp = requireControlPlane(stateDirOption(opts));

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import type { WorkloadInstance } from '../api/snapshot.js';
 import { printTable } from './apply.js';
 import { callApi, stateDirOption } from './mesh-client.js';
-import { parseOutputFormat, printStructured } from './output.js';
-import { usageError } from './exit-codes.js';
+import { outputFormatOption, printStructured } from './output.js';
 
 // `meshmedic status`: is a mesh running, where is its control plane, which instances run where.
 export function registerStatus(program: Command): void {
@@ -13,12 +12,7 @@ export function registerStatus(program: Command): void {
     .option('-o, --output <format>', 'log, json or yaml', 'log')
     .option('--state-dir <dir>', 'state directory')
     .action(async (opts) => {
-      let format;
-      try {
-        format = parseOutputFormat(opts.output, ['log', 'json', 'yaml']);
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
+      const format = outputFormatOption(opts.output);
       const state = stateDirOption(opts);
       const mesh = state.liveMesh();
       const cp = state.liveControlPlane();

@@ -20,16 +20,4 @@ export const systemClock: Clock = {
 };
 
 /** A source of uniform numbers in [0, 1): injected so weights and random LB are deterministic in tests. */
-export type RandomSource = () => number;
-
-/** A small seeded generator (mulberry32): same seed, same sequence. */
-export function seededRandom(seed: number): RandomSource {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type RandomSource } from '../util/seeded-random.js';

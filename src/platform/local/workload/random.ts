@@ -4,18 +4,10 @@ import type { Latency } from '../topology/model.js';
 // A seed per instance makes a run repeatable; the generator is mulberry32 (small, fast, enough
 // for simulation, not for anything secret).
 
-export type Rng = () => number; // uniform in [0, 1)
+import { seededRandom, type RandomSource } from '../../../util/seeded-random.js';
 
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Rng = RandomSource; // uniform in [0, 1)
+export const seededRng: (seed: number) => Rng = seededRandom;
 
 /** A standard normal sample (Box-Muller). */
 function gaussian(rng: Rng): number {
