@@ -49,6 +49,8 @@ export class HttpStream {
   completed = false;
   /** Next filter to run (the filter chain's cursor). */
   filterIndex = 0;
+  /** The client speaks h2c (`req`/`res` are node:http2's compatibility objects): trailers can go downstream. */
+  h2 = false;
 
   constructor(
     readonly req: IncomingMessage,

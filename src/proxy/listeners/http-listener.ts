@@ -1,20 +1,36 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as H1Server, type ServerResponse } from 'node:http';
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Listener } from '../../api/snapshot.js';
 import { continueFilterChain, runCompleteFilters, type FilterChain } from '../filters/filter-chain.js';
 import { HttpStream } from '../http-stream.js';
 import type { ProxyContext } from '../proxy-context.js';
 import type { ActiveListener } from './active-listener.js';
+import { createH2Server, isH2Preface } from './h2-downstream.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { closeServer, listen } from './server-lifecycle.js';
 
-// An HTTP/1.1 listener (keep-alive): each request becomes an HttpStream on the snapshot in
-// force when it arrived, and runs the listener's filter chain.
+// An HTTP listener: HTTP/1.1 (node:http, keep-alive) and h2c with prior knowledge (node:http2,
+// as gRPC clients speak it) on the same port. The first bytes of each connection decide: the
+// HTTP/2 connection preface goes to the h2 server, anything else to the HTTP/1.1 server. The
+// sniff costs one read per connection, nothing per request. Each request becomes an
+// HttpStream on the snapshot in force when it arrived, and runs the listener's filter chain.
 
 const STREAM = Symbol('meshmedic.stream');
 type TaggedResponse = ServerResponse & { [STREAM]?: HttpStream };
 
+/** A connection that sends nothing is dropped after this long (node:http's headersTimeout, which only starts once the socket is handed over). */
+const FIRST_BYTES_TIMEOUT_MS = 60_000;
+
 export class HttpListener implements ActiveListener, ListenerRuntime {
+  /** The listening socket; connections are handed to `h1` or `h2` once their first bytes are in. */
   readonly server: Server;
+  readonly h1: H1Server;
+  readonly h2: Http2Server;
+  /** Every open connection, cut when a drain runs out of time. */
+  private readonly sockets = new Set<Socket>();
+  /** Open h2 sessions: a drain sends each a GOAWAY (node:http2's server.close does not). */
+  private readonly sessions = new Set<ServerHttp2Session>();
 
   constructor(
     public def: Listener,
@@ -22,23 +38,71 @@ export class HttpListener implements ActiveListener, ListenerRuntime {
     readonly ctx: ProxyContext,
   ) {
     // No request timeout (Istio has none by default); idle keep-alive connections stay a minute.
-    this.server = createServer({ requestTimeout: 0, keepAliveTimeout: 60_000, headersTimeout: 60_000 }, this.onRequest);
+    this.h1 = createServer({ requestTimeout: 0, keepAliveTimeout: 60_000, headersTimeout: 60_000 }, this.onRequest);
+    this.h2 = createH2Server(this);
+    this.h2.on('session', (session: ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+    });
+    this.server = createNetServer(this.onConnection);
   }
 
-  listen(): Promise<void> {
-    return listen(this.server, this.def.address, this.def.port);
+  async listen(): Promise<void> {
+    await listen(this.server, this.def.address, this.def.port);
+    // The HTTP/1.1 server never listens itself; 'listening' is what starts its connection
+    // tracking (headersTimeout, closeIdleConnections, closeAllConnections).
+    this.h1.emit('listening');
   }
 
   close(graceMs: number): Promise<void> {
-    return closeServer(this.server, graceMs);
+    // Stops the timeout checks and closes idle keep-alive connections; the error (not listening) is expected.
+    this.h1.close(() => undefined);
+    this.h2.close();
+    for (const session of this.sessions) session.close(); // GOAWAY: streams in flight finish, no new ones
+    return closeServer(this.server, graceMs, this.sockets);
   }
+
+  private readonly onConnection = (socket: Socket): void => {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, onSniffTimeout);
+    socket.on('error', onSniffError);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      socket.setTimeout(0, onSniffTimeout);
+      socket.off('timeout', onSniffTimeout);
+      socket.off('error', onSniffError);
+      socket.setNoDelay(true);
+      (isH2Preface(first) ? this.h2 : this.h1).emit('connection', socket);
+      // The server has attached its readers: let the unshifted bytes flow to them.
+      process.nextTick(resumeSocket, socket);
+    });
+  };
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const s = new HttpStream(req, res, this, this.ctx.current!, this.ctx.clock.now());
-    (res as TaggedResponse)[STREAM] = s;
-    res.once('close', onResponseClose);
-    continueFilterChain(s);
+    startStream(s);
   };
+}
+
+/** Runs a new stream (HTTP/1.1 or h2) through the filter chain and reports it when its response closes. */
+export function startStream(s: HttpStream): void {
+  (s.res as TaggedResponse)[STREAM] = s;
+  s.res.once('close', onResponseClose);
+  continueFilterChain(s);
+}
+
+function onSniffTimeout(this: Socket): void {
+  this.destroy();
+}
+
+function onSniffError(this: Socket): void {
+  this.destroy();
+}
+
+function resumeSocket(socket: Socket): void {
+  socket.resume();
 }
 
 /** The response is over (sent, or the client went away): stop upstream work, then report the stream. */

@@ -24,7 +24,9 @@ export function mirrorRequest(s: HttpStream, clusterName: string, path: string, 
   const shadowHeaders: IncomingHttpHeaders = { ...headers, host: shadowAuthority(String(headers.host ?? s.authority)) };
   host.active++;
   stats.inc('http.mirror.sent');
-  host.dispatcher().dispatch({ path, method: s.method as Dispatcher.HttpMethod, headers: shadowHeaders, body: shadowBody }, new ShadowHandler(host, stats));
+  const handler = new ShadowHandler(host, stats);
+  if (cluster!.def.protocol === 'http2') host.h2().dispatch(s.method, path, shadowHeaders, shadowBody, handler);
+  else host.dispatcher().dispatch({ path, method: s.method as Dispatcher.HttpMethod, headers: shadowHeaders, body: shadowBody }, handler);
   return mainBody;
 }
 

@@ -9,7 +9,7 @@ import { downstreamResponseHeaders } from './response-headers.js';
 
 // One request to one upstream host, as a dispatch handler (no per-request closures: the client
 // calls the methods): requests without a body go through our HTTP/1.1 client (h1-client.ts),
-// the others through undici. The response streams through: each chunk is written downstream
+// the others through undici; clusters of protocol http2 through the host's h2c session. The response streams through: each chunk is written downstream
 // and the client pauses the upstream socket when the downstream is slower.
 
 export class UpstreamRequest implements Dispatcher.DispatchHandlers {
@@ -29,7 +29,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   start(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
     this.host.active++;
     this.s.upstream = this;
-    if (body === null) this.host.h1().dispatch(this.s.method, path, headers, this);
+    if (this.s.cluster!.def.protocol === 'http2') this.host.h2().dispatch(this.s.method, path, headers, body, this);
+    else if (body === null) this.host.h1().dispatch(this.s.method, path, headers, this);
     else this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
   }
 
@@ -58,7 +59,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.status = statusCode;
     s.details = Details.proxied;
     s.res.writeHead(statusCode, downstreamResponseHeaders(s, headers));
-    if (s.responseContentLength > 0 && s.method !== 'HEAD') this.remaining = s.responseContentLength;
+    // An h2 client may get trailers after the body: the response ends in onComplete only.
+    if (s.responseContentLength > 0 && s.method !== 'HEAD' && !s.h2) this.remaining = s.responseContentLength;
     return true;
   }
 
@@ -77,10 +79,13 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     return false;
   }
 
-  onComplete(): void {
+  onComplete(trailers?: Array<Buffer | string> | null): void {
     if (this.finished) return;
     this.done();
-    if (!this.ended) this.s.res.end();
+    if (this.ended) return;
+    // Trailers (gRPC's grpc-status) reach h2 clients; HTTP/1.1 clients get none (as undici's and ours drop them).
+    if (this.s.h2 && trailers && trailers.length > 0) addTrailers(this.s, trailers);
+    this.s.res.end();
   }
 
   onError(err: Error): void {
@@ -102,6 +107,12 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     this.finished = true;
     this.host.active--;
   }
+}
+
+function addTrailers(s: HttpStream, raw: Array<Buffer | string>): void {
+  const t: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) t[String(raw[i]).toLowerCase()] = String(raw[i + 1]);
+  s.res.addTrailers(t);
 }
 
 const CONNECT_ERRORS = new Set([

@@ -1,9 +1,10 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../../api/snapshot.js';
 import { H1Pool } from './h1-client.js';
+import { H2Client } from './h2-client.js';
 
 // One upstream endpoint and its connection pools (keep-alive HTTP/1.1: our H1Pool for requests
-// without a body, an undici Pool for the others). A host outlives snapshots while its endpoint
+// without a body, an undici Pool for the others; an h2c session for clusters of protocol http2). A host outlives snapshots while its endpoint
 // stays, so its connections and its count of active requests (read by LEAST_REQUEST) carry over
 // a config change.
 
@@ -20,6 +21,7 @@ export class UpstreamHost {
   active = 0;
   private pool: Pool | null = null;
   private h1Pool: H1Pool | null = null;
+  private h2Client: H2Client | null = null;
 
   constructor(
     readonly key: string,
@@ -46,21 +48,30 @@ export class UpstreamHost {
     return (this.h1Pool ??= new H1Pool(this.endpoint, CONNECT_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS));
   }
 
+  /** The h2c session (clusters of protocol http2), created on first use. */
+  h2(): H2Client {
+    return (this.h2Client ??= new H2Client(this.endpoint, CONNECT_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS));
+  }
+
   /** Lets requests in flight finish, then closes the connections. */
   close(): Promise<void> {
     const p = this.pool;
     const h = this.h1Pool;
+    const h2 = this.h2Client;
     this.pool = null;
     this.h1Pool = null;
-    return Promise.all([p ? p.close().catch(() => undefined) : undefined, h?.close()]).then(() => undefined);
+    this.h2Client = null;
+    return Promise.all([p ? p.close().catch(() => undefined) : undefined, h?.close(), h2?.close()]).then(() => undefined);
   }
 
   destroy(): Promise<void> {
     const p = this.pool;
     const h = this.h1Pool;
+    const h2 = this.h2Client;
     this.pool = null;
     this.h1Pool = null;
-    return Promise.all([p ? p.destroy().catch(() => undefined) : undefined, h?.destroy()]).then(() => undefined);
+    this.h2Client = null;
+    return Promise.all([p ? p.destroy().catch(() => undefined) : undefined, h?.destroy(), h2?.destroy()]).then(() => undefined);
   }
 }
 
