@@ -134,6 +134,8 @@ const get = (authority: string, path: string, extra: OutgoingHttpHeaders = {}): 
 function snapshot(node: ReturnType<typeof testNode>, socketPath: string): ProxySnapshot {
   const to = (c: string) => ({ kind: 'route' as const, destinations: [{ cluster: c, weight: 100 }] });
   return outboundSnapshot('1', node, {
+    // This listener takes h2c as well as HTTP/1.1 (as the control plane marks http2/grpc ports).
+    listeners: [{ name: 'outbound_http_15001', direction: 'outbound', address: node.address, port: 15001, protocol: 'http', routeConfigName: 'outbound_http', acceptsHttp2: true }],
     routes: [
       {
         name: 'outbound_http',

@@ -30,6 +30,7 @@ export function inboundConfig(ctx: NodeContext): InboundConfig {
       port: p.port,
       protocol: tcp ? 'tcp' : 'http',
       ...(tcp ? { tcpCluster: cluster } : { routeConfigName: name }),
+      ...(p.protocol === 'http2' || p.protocol === 'grpc' ? { acceptsHttp2: true } : {}),
     });
     if (!tcp) {
       out.routes.push({

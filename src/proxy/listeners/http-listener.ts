@@ -10,11 +10,13 @@ import { createH2Server, isH2Preface } from './h2-downstream.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { closeServer, listen } from './server-lifecycle.js';
 
-// An HTTP listener: HTTP/1.1 (node:http, keep-alive) and h2c with prior knowledge (node:http2,
-// as gRPC clients speak it) on the same port. The first bytes of each connection decide: the
-// HTTP/2 connection preface goes to the h2 server, anything else to the HTTP/1.1 server. The
-// sniff costs one read per connection, nothing per request. Each request becomes an
-// HttpStream on the snapshot in force when it arrived, and runs the listener's filter chain.
+// An HTTP listener: HTTP/1.1 (node:http, keep-alive), and, when the listener accepts HTTP/2,
+// h2c with prior knowledge (node:http2, as gRPC clients speak it) on the same port: then the
+// first bytes of each connection decide, the HTTP/2 preface going to the h2 server and anything
+// else to the HTTP/1.1 server. Sniffing is only done where asked for: a socket whose first bytes
+// were read in JavaScript loses node's native HTTP parsing path, which costs about 15% CPU per
+// request. Each request becomes an HttpStream on the snapshot in force when it arrived, and
+// runs the listener's filter chain.
 
 const STREAM = Symbol('meshmedic.stream');
 type TaggedResponse = ServerResponse & { [STREAM]?: HttpStream };
@@ -23,7 +25,7 @@ type TaggedResponse = ServerResponse & { [STREAM]?: HttpStream };
 const FIRST_BYTES_TIMEOUT_MS = 60_000;
 
 export class HttpListener implements ActiveListener, ListenerRuntime {
-  /** The listening socket; connections are handed to `h1` or `h2` once their first bytes are in. */
+  /** The listening socket: `h1` itself, or (accepting HTTP/2) a plain server that hands connections over once their first bytes are in. */
   readonly server: Server;
   readonly h1: H1Server;
   readonly h2: Http2Server;
@@ -44,19 +46,27 @@ export class HttpListener implements ActiveListener, ListenerRuntime {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
     });
-    this.server = createNetServer(this.onConnection);
+    if (def.acceptsHttp2) {
+      this.server = createNetServer(this.onConnection);
+    } else {
+      this.server = this.h1;
+      this.h1.on('connection', (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+      });
+    }
   }
 
   async listen(): Promise<void> {
     await listen(this.server, this.def.address, this.def.port);
-    // The HTTP/1.1 server never listens itself; 'listening' is what starts its connection
+    // When the HTTP/1.1 server does not listen itself, 'listening' is what starts its connection
     // tracking (headersTimeout, closeIdleConnections, closeAllConnections).
-    this.h1.emit('listening');
+    if (this.server !== this.h1) this.h1.emit('listening');
   }
 
   close(graceMs: number): Promise<void> {
     // Stops the timeout checks and closes idle keep-alive connections; the error (not listening) is expected.
-    this.h1.close(() => undefined);
+    if (this.server !== this.h1) this.h1.close(() => undefined);
     this.h2.close();
     for (const session of this.sessions) session.close(); // GOAWAY: streams in flight finish, no new ones
     return closeServer(this.server, graceMs, this.sockets);

@@ -29,7 +29,8 @@ export class ListenerManager {
     const closing: Promise<void>[] = [];
     for (const [key, al] of this.active) {
       const next = wanted.get(key);
-      if (next && next.protocol === al.def.protocol) continue;
+      // Same protocol and HTTP/2 acceptance: keep the socket and its connections.
+      if (next && next.protocol === al.def.protocol && !!next.acceptsHttp2 === !!al.def.acceptsHttp2) continue;
       this.active.delete(key);
       closing.push(al.close(DRAIN_MS));
     }
