@@ -8,7 +8,8 @@ import { isSet, list, num, obj, str } from './yaml-values.js';
 // Where VirtualService routes send traffic: the weighted destinations of HTTP, TLS and TCP
 // routes. checkDestination is also used for Sidecar egress.
 
-export function checkHTTPRouteDestinations(f: Findings, p: FieldPath, route: unknown, gatewaySemantics: boolean): void {
+/** Weighted destinations of an HTTP, TLS or TCP route; only HTTP destinations have header operations. */
+export function checkRouteDestinations(f: Findings, p: FieldPath, route: unknown, gatewaySemantics: boolean, http: boolean): void {
   const dests = list(route);
   let total = 0;
   dests.forEach((raw, i) => {
@@ -19,7 +20,7 @@ export function checkHTTPRouteDestinations(f: Findings, p: FieldPath, route: unk
       return;
     }
     if (!isSet(d.destination)) f.error(dp, 'a route destination needs a destination');
-    checkHeaderOperations(f, [...dp, 'headers'], d.headers);
+    if (http) checkHeaderOperations(f, [...dp, 'headers'], d.headers);
     if (!gatewaySemantics) checkDestination(f, [...dp, 'destination'], d.destination);
     total += checkWeight(f, [...dp, 'weight'], d.weight);
   });
@@ -49,21 +50,4 @@ export function checkDestination(f: Findings, p: FieldPath, raw: unknown): void 
     const err = checkPort(num(obj(d.port)?.number));
     if (err) f.error([...p, 'port', 'number'], err);
   }
-}
-
-export function checkL4RouteDestinations(f: Findings, p: FieldPath, route: unknown, gatewaySemantics: boolean): void {
-  const dests = list(route);
-  let total = 0;
-  dests.forEach((raw, i) => {
-    const dp = [...p, i];
-    const d = obj(raw);
-    if (!d) {
-      f.error(dp, 'route destination must not be null');
-      return;
-    }
-    if (!isSet(d.destination)) f.error(dp, 'a route destination needs a destination');
-    if (!gatewaySemantics) checkDestination(f, [...dp, 'destination'], d.destination);
-    total += checkWeight(f, [...dp, 'weight'], d.weight);
-  });
-  if (dests.length > 1 && total === 0) f.error(p, 'the total weight of the route destinations is 0');
 }

@@ -4,7 +4,7 @@ import { checkHeaderOperations, isAuthorityHeader } from './check-headers.js';
 import { checkPort } from './check-ports.js';
 import { checkRegex } from './check-regex.js';
 import type { Findings } from './findings.js';
-import { checkDestination, checkHTTPRouteDestinations } from './virtualservice-destinations.js';
+import { checkDestination, checkRouteDestinations } from './virtualservice-destinations.js';
 import { checkMatchRequests } from './virtualservice-http-matches.js';
 import { checkCorsPolicy, checkFault, checkHTTPStatus, checkRetries } from './virtualservice-http-policies.js';
 import { entries, isSet, list, num, obj, str, wrapped, type Obj } from './yaml-values.js';
@@ -32,7 +32,7 @@ export function checkHTTPRoute(f: Findings, p: FieldPath, http: Obj, isDelegate:
   checkRetries(f, [...p, 'retries'], obj(http.retries));
   checkRewrite(f, [...p, 'rewrite'], obj(http.rewrite));
   checkAuthorityRewrite(f, p, http);
-  checkHTTPRouteDestinations(f, [...p, 'route'], http.route, gatewaySemantics);
+  checkRouteDestinations(f, [...p, 'route'], http.route, gatewaySemantics, true);
   checkDuration(f, [...p, 'timeout'], http.timeout);
 }
 

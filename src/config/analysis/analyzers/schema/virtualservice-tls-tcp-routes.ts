@@ -6,7 +6,7 @@ import { checkIPSubnet, isIPAddress } from './check-ip-addresses.js';
 import { checkPort } from './check-ports.js';
 import { checkLabels } from './check-selectors.js';
 import type { Findings } from './findings.js';
-import { checkL4RouteDestinations } from './virtualservice-destinations.js';
+import { checkRouteDestinations } from './virtualservice-destinations.js';
 import { list, num, obj, str, type Obj } from './yaml-values.js';
 
 // VirtualService TLS and TCP routes and their matches (SNI hosts, subnets, ports).
@@ -16,7 +16,7 @@ export function checkTLSRoute(f: Findings, p: FieldPath, tls: Obj | undefined, s
   if (list(tls.match).length === 0) f.error(p, 'a TLS route needs at least one match');
   list(tls.match).forEach((m, i) => checkTLSMatch(f, [...p, 'match', i], m, spec, gateways));
   if (list(tls.route).length === 0) f.error(p, 'a TLS route needs route destinations');
-  checkL4RouteDestinations(f, [...p, 'route'], tls.route, gatewaySemantics);
+  checkRouteDestinations(f, [...p, 'route'], tls.route, gatewaySemantics, false);
 }
 
 function checkTLSMatch(f: Findings, p: FieldPath, raw: unknown, spec: Obj, gateways: string[]): void {
@@ -54,7 +54,7 @@ export function checkTCPRoute(f: Findings, p: FieldPath, tcp: Obj | undefined, g
     else checkL4MatchCommon(f, [...p, 'match', i], match);
   });
   if (list(tcp.route).length === 0) f.error(p, 'a TCP route needs route destinations');
-  checkL4RouteDestinations(f, [...p, 'route'], tcp.route, gatewaySemantics);
+  checkRouteDestinations(f, [...p, 'route'], tcp.route, gatewaySemantics, false);
 }
 
 function checkL4MatchCommon(f: Findings, p: FieldPath, match: Obj): void {
