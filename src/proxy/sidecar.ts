@@ -2,6 +2,7 @@ import type { ProxyNode, ProxySnapshot } from '../api/snapshot.js';
 import { systemClock, type Clock, type RandomSource } from './clock.js';
 import { CompiledSnapshot } from './compiled-snapshot.js';
 import type { HttpFilterFactory } from './filters/http-filter.js';
+import { faultInjectionFilter } from './filters/fault-injection.js';
 import { ListenerManager } from './listeners/listener-manager.js';
 import type { ProxyContext } from './proxy-context.js';
 import { validateSnapshot } from './snapshot-validation.js';
@@ -42,7 +43,7 @@ export class Sidecar implements ProxyContext {
     this.random = options.random ?? Math.random;
     this.node = options.node;
     this.logFn = options.log ?? (() => undefined);
-    this.listeners = new ListenerManager(this, options.httpFilters ?? []);
+    this.listeners = new ListenerManager(this, options.httpFilters ?? [faultInjectionFilter]);
   }
 
   get current(): CompiledSnapshot | null {

@@ -10,8 +10,9 @@ import { matchApplies, toRouteMatch, type MatchScope } from './route-match.js';
 // dropped, and a route whose every match was dropped is dropped with them (istiod's translateRoute).
 
 /** Fields of HTTPRoute meshmedic does not implement yet: reported, never silently ignored. */
-// Resilience fields (timeout, retries, fault) are translated for the proxy but not enforced until the resilience filters land.
-const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate', 'timeout', 'retries', 'fault'];
+// `timeout` and `retries` are translated for the proxy but not enforced until their resilience filters land;
+// `fault` is enforced by the sidecar's fault-injection filter.
+const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate', 'timeout', 'retries'];
 
 export function vsGateways(vs: Resource): string[] {
   return Array.isArray(vs.spec?.gateways) ? vs.spec.gateways : [];
@@ -88,7 +89,7 @@ function routeAction(ctx: NodeContext, http: any, ns: string, port: number, wher
   if (mirror) action.mirror = mirror;
   const timeoutMs = durationMs(http?.timeout);
   if (timeoutMs !== undefined) action.timeoutMs = timeoutMs;
-  // Carried as written for the resilience issue; the proxy ignores what it does not know yet.
+  // Carried as written: the sidecar's fault filter reads `fault`; `retries` waits for its filter.
   if (http?.retries !== undefined) action.retries = http.retries;
   if (http?.fault !== undefined) action.fault = http.fault;
   return action;
