@@ -19,7 +19,7 @@ import { Continue, Stop, type FilterStatus, type HttpFilter, type HttpFilterFact
 //
 // The router selects the route; this filter runs before it, so it selects the route itself,
 // and only when the snapshot has a fault somewhere (the hot path without faults pays a pointer
-// comparison). The router selects again later: same snapshot, same request, same route.
+// comparison). It leaves the route on the stream, and the router uses it rather than select again.
 
 interface CompiledFault {
   delayMs: number; // 0: no delay
@@ -58,7 +58,9 @@ export class FaultInjectionFilter implements HttpFilter {
       this.lastHasFaults = hasFaults(s.config.snapshot);
     }
     if (!this.lastHasFaults) return Continue;
+    // Selected once: the router uses the route found here.
     const route = s.config.routeTableFor(s.listener.def)?.select(s) ?? null;
+    s.route = route;
     const fault = route ? faultOf(route) : null;
     if (!fault) return Continue;
     if (fault.delayMs > 0 && drawn(this.ctx, fault.delayPercent)) {

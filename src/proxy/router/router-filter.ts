@@ -19,8 +19,9 @@ export class RouterFilter implements HttpFilter {
   constructor(private readonly ctx: ProxyContext) {}
 
   onRequest(s: HttpStream): FilterStatus {
-    const table = s.config.routeTableFor(s.listener.def);
-    const route = table ? table.select(s) : null;
+    // A filter before the router (fault injection) may have selected the route already.
+    const table = s.route ? null : s.config.routeTableFor(s.listener.def);
+    const route = s.route ?? (table ? table.select(s) : null);
     if (!route) {
       sendLocalReply(s, LocalReplies.noRoute);
       return Stop;

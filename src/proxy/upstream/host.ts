@@ -55,23 +55,20 @@ export class UpstreamHost {
 
   /** Lets requests in flight finish, then closes the connections. */
   close(): Promise<void> {
-    const p = this.pool;
-    const h = this.h1Pool;
-    const h2 = this.h2Client;
-    this.pool = null;
-    this.h1Pool = null;
-    this.h2Client = null;
-    return Promise.all([p ? p.close().catch(() => undefined) : undefined, h?.close(), h2?.close()]).then(() => undefined);
+    return this.release('close');
   }
 
+  /** Cuts the connections now. */
   destroy(): Promise<void> {
-    const p = this.pool;
-    const h = this.h1Pool;
-    const h2 = this.h2Client;
+    return this.release('destroy');
+  }
+
+  private release(how: 'close' | 'destroy'): Promise<void> {
+    const { pool, h1Pool, h2Client } = this;
     this.pool = null;
     this.h1Pool = null;
     this.h2Client = null;
-    return Promise.all([p ? p.destroy().catch(() => undefined) : undefined, h?.destroy(), h2?.destroy()]).then(() => undefined);
+    return Promise.all([pool?.[how]().catch(() => undefined), h1Pool?.[how](), h2Client?.[how]()]).then(() => undefined);
   }
 }
 
