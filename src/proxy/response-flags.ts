@@ -53,6 +53,8 @@ export const LocalReplies = {
     details: 'upstream_reset_before_response_started{connection_termination}',
     body: resetBody('connection termination'),
   },
+  /** The route timeout fired before the upstream's response headers (Envoy: 504 UT, `response_timeout`). */
+  upstreamTimeout: { status: 504, flag: 'UT', details: 'response_timeout', body: 'upstream request timeout' },
   remoteReset: {
     status: 503,
     flag: 'UR',
@@ -68,4 +70,6 @@ export const Details = {
   redirect: 'redirect',
   resetAfterResponseStarted: 'upstream_reset_after_response_started{remote_reset}',
   downstreamDisconnect: 'downstream_remote_disconnect',
+  /** The route timeout fired after the response started: the downstream stream is reset. */
+  responseTimeout: 'response_timeout',
 } as const;

@@ -10,9 +10,9 @@ import { matchApplies, toRouteMatch, type MatchScope } from './route-match.js';
 // dropped, and a route whose every match was dropped is dropped with them (istiod's translateRoute).
 
 /** Fields of HTTPRoute meshmedic does not implement yet: reported, never silently ignored. */
-// `timeout` and `retries` are translated for the proxy but not enforced until their resilience filters land;
-// `fault` is enforced by the sidecar's fault-injection filter.
-const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate', 'timeout', 'retries'];
+// `retries` is translated for the proxy but not enforced until its resilience filter lands;
+// `timeout` is enforced by the sidecar's router (RouteAction.timeoutMs), `fault` by its fault-injection filter.
+const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate', 'retries'];
 
 export function vsGateways(vs: Resource): string[] {
   return Array.isArray(vs.spec?.gateways) ? vs.spec.gateways : [];

@@ -57,7 +57,7 @@ export class RouterFilter implements HttpFilter {
     if (route.mirror && this.ctx.random() * 100 < route.mirror.percentage) {
       body = mirrorRequest(s, route.mirror.cluster, path, headers, withBody ? s.req : null, this.ctx.stats);
     }
-    new UpstreamRequest(s, host).start(path, headers, body);
+    new UpstreamRequest(s, host).start(path, headers, body, route.timeoutMs);
     return Stop;
   }
 }

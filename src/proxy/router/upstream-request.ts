@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { TimerHandle } from '../clock.js';
 import type { HttpStream } from '../http-stream.js';
-import { Details, LocalReplies, ResponseFlag, type LocalReplySpec } from '../response-flags.js';
+import { Details, LocalReplies, ResponseFlag, type LocalReplySpec, type ResponseFlagCode } from '../response-flags.js';
 import type { UpstreamHost } from '../upstream/host.js';
 import { sendLocalReply } from './local-reply.js';
 import { downstreamResponseHeaders } from './response-headers.js';
@@ -11,6 +12,12 @@ import { downstreamResponseHeaders } from './response-headers.js';
 // calls the methods): requests without a body go through our HTTP/1.1 client (h1-client.ts),
 // the others through undici; clusters of protocol http2 through the host's h2c session. The response streams through: each chunk is written downstream
 // and the client pauses the upstream socket when the downstream is slower.
+//
+// The route `timeout` (Envoy's response timeout) runs from start() to the end of the upstream
+// response, on the sidecar's injected clock. Only routes with a timeout arm a timer (the hot path
+// without one pays a field check in done()). When it fires the upstream request is aborted; before
+// the response headers the client gets 504 `upstream request timeout` (UT, `response_timeout`),
+// after them its stream is reset (a truncated response, UT).
 
 export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -20,15 +27,19 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   /** Body bytes still expected when the upstream sent a content-length (-1: unknown). */
   private remaining = -1;
   private ended = false;
+  /** The route timeout's timer while armed (undefined: none). */
+  private timer: TimerHandle = undefined;
 
   constructor(
     private readonly s: HttpStream,
     private readonly host: UpstreamHost,
   ) {}
 
-  start(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
+  /** `timeoutMs`: the route timeout (0: none). Armed before dispatch: a synchronous failure clears it. */
+  start(path: string, headers: IncomingHttpHeaders, body: Readable | null, timeoutMs: number): void {
     this.host.active++;
     this.s.upstream = this;
+    if (timeoutMs > 0) this.timer = this.s.listener.ctx.clock.setTimeout(() => this.onTimeout(), timeoutMs);
     if (this.s.cluster!.def.protocol === 'http2') this.host.h2().dispatch(this.s.method, path, headers, body, this);
     else if (body === null) this.host.h1().dispatch(this.s.method, path, headers, this);
     else this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
@@ -103,9 +114,33 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.res.destroy();
   }
 
+  /** The route timeout fired before the upstream response completed. */
+  private onTimeout(): void {
+    this.timer = undefined;
+    if (this.finished) return;
+    this.done();
+    const s = this.s;
+    s.listener.ctx.stats.inc('upstream.rq_timeout');
+    this.abortUpstream?.(new Error('upstream request timeout')); // not yet connected: onConnect aborts
+    if (this.ended) return; // the client already has the whole response
+    // A delay injected before the router (DI) stays visible next to the timeout, as in Envoy's log.
+    const flag = (s.responseFlag === ResponseFlag.DelayInjected ? `${ResponseFlag.DelayInjected},${ResponseFlag.UpstreamRequestTimeout}` : ResponseFlag.UpstreamRequestTimeout) as ResponseFlagCode;
+    if (!this.responseStarted) {
+      sendLocalReply(s, flag === ResponseFlag.UpstreamRequestTimeout ? LocalReplies.upstreamTimeout : { ...LocalReplies.upstreamTimeout, flag });
+      return;
+    }
+    s.responseFlag = flag;
+    s.details = Details.responseTimeout;
+    s.res.destroy();
+  }
+
   private done(): void {
     this.finished = true;
     this.host.active--;
+    if (this.timer !== undefined) {
+      this.s.listener.ctx.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 }
 

@@ -34,6 +34,8 @@ export interface CompiledRoute {
   responseOps: CompiledHeaderOps | null;
   redirect: RedirectAction | undefined;
   direct: { status: number; body: Buffer } | undefined;
+  /** Istio's route `timeout` in ms, from the upstream request's start to the response's end; 0: none. */
+  timeoutMs: number;
   /** The route as the snapshot gave it (later filters read their fields: timeoutMs, retries, fault). */
   def: Route;
 }
@@ -124,6 +126,7 @@ function compileRoute(r: Route, virtualHost: string, node: ProxyNode): CompiledR
     responseOps: compileHeaderOps(r.headers?.response),
     redirect: undefined,
     direct: undefined,
+    timeoutMs: 0,
     def: r,
   };
   const a = r.action;
@@ -144,6 +147,9 @@ function compileRoute(r: Route, virtualHost: string, node: ProxyNode): CompiledR
     } else if (a.rewrite?.uri !== undefined && a.rewrite.uri !== '') out.prefixRewrite = a.rewrite.uri;
     // Route-level authority (rewrite, then a header `set host`) wins over a destination's.
     out.authorityRewrite = a.rewrite?.authority || out.requestOps?.authority;
+    // Absent or 0 disables the timeout, as in Envoy.
+    const t = a.timeoutMs;
+    if (typeof t === 'number' && Number.isFinite(t) && t > 0) out.timeoutMs = t;
     if (a.mirror && a.mirror.percentage > 0) out.mirror = { cluster: a.mirror.cluster, percentage: a.mirror.percentage };
   }
   return out;
