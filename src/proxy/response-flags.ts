@@ -72,4 +72,6 @@ export const Details = {
   downstreamDisconnect: 'downstream_remote_disconnect',
   /** The route timeout fired after the response started: the downstream stream is reset. */
   responseTimeout: 'response_timeout',
+  /** A try's per-try timeout (VirtualService `retries.perTryTimeout`) fired with no retry left. */
+  perTryTimeout: 'upstream_per_try_timeout',
 } as const;

@@ -249,7 +249,7 @@ spec: {}
   assert.ok(notes.some((n) => n.startsWith('AuthorizationPolicy:')), notes.join('\n'));
 });
 
-test('notes: http[].timeout is enforced by the sidecar, so it is not reported as unimplemented', () => {
+test('notes: http[].timeout and retries are enforced by the sidecar, so they are not reported as unimplemented', () => {
   const { notes, snapshot } = translate(`
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -259,7 +259,8 @@ spec:
   http: [{route: [{destination: {host: ratings}}], timeout: 2s, retries: {attempts: 1}}]
 `);
   assert.ok(!notes.some((n) => n.includes('timeout')), notes.join('\n'));
-  assert.ok(notes.some((n) => n.includes('VirtualService bookinfo/ratings http[0]') && n.includes('retries')), notes.join('\n'));
+  assert.ok(!notes.some((n) => n.includes('retries')), notes.join('\n'));
   const action = routesFor(snapshot, 'ratings:9080')[0].action;
   assert.equal(action.kind === 'route' && action.timeoutMs, 2000);
+  assert.deepEqual(action.kind === 'route' && action.retries, { attempts: 1 });
 });

@@ -1,7 +1,7 @@
 import type { HeaderOperations, Route, RouteAction, WeightedCluster } from '../../api/snapshot.js';
 import { friendlyName, namespaceOf, type Resource } from '../../api/resource.js';
 import { destinationCluster, normalizeWeights } from './destination.js';
-import { durationMs } from './duration.js';
+import { durationMs } from '../../util/duration.js';
 import type { NodeContext } from './node-context.js';
 import { matchApplies, toRouteMatch, type MatchScope } from './route-match.js';
 
@@ -10,9 +10,8 @@ import { matchApplies, toRouteMatch, type MatchScope } from './route-match.js';
 // dropped, and a route whose every match was dropped is dropped with them (istiod's translateRoute).
 
 /** Fields of HTTPRoute meshmedic does not implement yet: reported, never silently ignored. */
-// `retries` is translated for the proxy but not enforced until its resilience filter lands;
-// `timeout` is enforced by the sidecar's router (RouteAction.timeoutMs), `fault` by its fault-injection filter.
-const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate', 'retries'];
+// `timeout` (RouteAction.timeoutMs) and `retries` are enforced by the sidecar's router, `fault` by its fault-injection filter.
+const UNIMPLEMENTED_ROUTE_FIELDS = ['corsPolicy', 'delegate'];
 
 export function vsGateways(vs: Resource): string[] {
   return Array.isArray(vs.spec?.gateways) ? vs.spec.gateways : [];
@@ -89,7 +88,7 @@ function routeAction(ctx: NodeContext, http: any, ns: string, port: number, wher
   if (mirror) action.mirror = mirror;
   const timeoutMs = durationMs(http?.timeout);
   if (timeoutMs !== undefined) action.timeoutMs = timeoutMs;
-  // Carried as written: the sidecar's fault filter reads `fault`; `retries` waits for its filter.
+  // Carried as written: the sidecar's router reads `retries` (absent: Istio's default policy), its fault filter `fault`.
   if (http?.retries !== undefined) action.retries = http.retries;
   if (http?.fault !== undefined) action.fault = http.fault;
   return action;

@@ -1,5 +1,5 @@
 import type { HashPolicy, LbPolicy } from '../../api/snapshot.js';
-import { durationMs } from './duration.js';
+import { durationMs } from '../../util/duration.js';
 import type { Notes } from './notes.js';
 
 // DestinationRule `loadBalancer` -> the cluster's policy. Istio's default is LEAST_REQUEST;

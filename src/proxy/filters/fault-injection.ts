@@ -8,6 +8,7 @@ import { sendLocalReply } from '../router/local-reply.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { continueFilterChain } from './filter-chain.js';
 import { Continue, Stop, type FilterStatus, type HttpFilter, type HttpFilterFactory } from './http-filter.js';
+import { durationMs } from '../../util/duration.js';
 
 // Istio's VirtualService `fault` (Envoy's fault filter): `delay` holds the request for
 // `fixedDelay` before it goes on to the router (flag DI); `abort` answers locally with
@@ -153,23 +154,6 @@ function compileFault(fault: Record<string, any>): CompiledFault | null {
     out.abortPercent = percentOf(ab);
   }
   return out.delayMs > 0 || out.abortStatus > 0 ? out : null;
-}
-
-const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, ns: 0.000001 };
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|ns)/gy;
-
-/** An Istio duration as written (`5s`, `100ms`, `1m30s`) in ms, or undefined. (The proxy does not import the control plane.) */
-function durationMs(text: unknown): number | undefined {
-  if (typeof text !== 'string' || text === '') return undefined;
-  DURATION_PART.lastIndex = 0;
-  let total = 0;
-  let end = 0;
-  let m: RegExpExecArray | null;
-  while ((m = DURATION_PART.exec(text))) {
-    total += Number(m[1]) * UNIT_MS[m[2]];
-    end = DURATION_PART.lastIndex;
-  }
-  return end === text.length ? total : undefined;
 }
 
 /** `percentage.value` (0..100), else the legacy integer `percent`, else 100. */

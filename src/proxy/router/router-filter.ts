@@ -57,7 +57,9 @@ export class RouterFilter implements HttpFilter {
     if (route.mirror && this.ctx.random() * 100 < route.mirror.percentage) {
       body = mirrorRequest(s, route.mirror.cluster, path, headers, withBody ? s.req : null, this.ctx.stats);
     }
-    new UpstreamRequest(s, host).start(path, headers, body, route.timeoutMs);
+    // Istio puts retry policies on outbound routes only.
+    const retry = s.listener.def.direction === 'outbound' ? route.retry : null;
+    new UpstreamRequest(s, host).start(path, headers, body, route.timeoutMs, retry);
     return Stop;
   }
 }

@@ -3,10 +3,12 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { TimerHandle } from '../clock.js';
 import type { HttpStream } from '../http-stream.js';
-import { Details, LocalReplies, ResponseFlag, type LocalReplySpec, type ResponseFlagCode } from '../response-flags.js';
+import { Details, FLAGS_HEADER, LocalReplies, ResponseFlag, type LocalReplySpec, type ResponseFlagCode } from '../response-flags.js';
 import type { UpstreamHost } from '../upstream/host.js';
 import { sendLocalReply } from './local-reply.js';
 import { downstreamResponseHeaders } from './response-headers.js';
+import { retryHost } from './retry-host.js';
+import { retryBackoffMs, type ResetKind, type RetryPolicy } from './retry-policy.js';
 
 // One request to one upstream host, as a dispatch handler (no per-request closures: the client
 // calls the methods): requests without a body go through our HTTP/1.1 client (h1-client.ts),
@@ -18,6 +20,16 @@ import { downstreamResponseHeaders } from './response-headers.js';
 // without one pays a field check in done()). When it fires the upstream request is aborted; before
 // the response headers the client gets 504 `upstream request timeout` (UT, `response_timeout`),
 // after them its stream is reset (a truncated response, UT).
+//
+// Retries (retry-policy.ts): one UpstreamRequest per try; the first is the only one a request
+// without a retry allocates (plus its `tries` counter). A try is retried only before anything
+// went downstream: a retriable response is judged at its headers (dropped, the upstream stream
+// reset, as Envoy does), a failure before the headers by its reset reason, and only requests
+// without a body (nothing to replay). The next try waits a full-jitter backoff on the injected
+// clock, goes to a host not tried yet when there is one (previous_hosts, not on consistent-hash
+// clusters), and inherits the route timer: the route timeout covers every try, and when it fires
+// (in flight or during the backoff) the request ends with 504 UT, never retried. Out of retries,
+// the last response or failure goes downstream with `URX` added to its flag.
 
 export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -29,17 +41,41 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private ended = false;
   /** The route timeout's timer while armed (undefined: none). */
   private timer: TimerHandle = undefined;
+  /** Retry state: tries made so far including this one, the policy (null: this try is the last possible). */
+  private tries = 1;
+  private retry: RetryPolicy | null = null;
+  private path = '';
+  private headers: IncomingHttpHeaders | null = null;
+  /** Hosts tried before this try (allocated on the first retry only). */
+  private previousHosts: UpstreamHost[] | null = null;
+  private perTryTimer: TimerHandle = undefined;
+  /** The backoff before the next try while it runs (this try is over, the request is not). */
+  private backoffTimer: TimerHandle = undefined;
 
   constructor(
     private readonly s: HttpStream,
     private readonly host: UpstreamHost,
   ) {}
 
-  /** `timeoutMs`: the route timeout (0: none). Armed before dispatch: a synchronous failure clears it. */
-  start(path: string, headers: IncomingHttpHeaders, body: Readable | null, timeoutMs: number): void {
+  /**
+   * `timeoutMs`: the route timeout (0: none). Armed before dispatch: a synchronous failure clears it.
+   * `retry`: the route's retry policy; only requests without a body are retried.
+   */
+  start(path: string, headers: IncomingHttpHeaders, body: Readable | null, timeoutMs: number, retry: RetryPolicy | null = null): void {
+    if (timeoutMs > 0) this.timer = this.s.listener.ctx.clock.setTimeout(() => this.s.upstream?.onTimeout(), timeoutMs);
+    if (retry !== null && body === null) {
+      this.retry = retry;
+      this.path = path;
+      this.headers = headers;
+    }
+    this.dispatch(path, headers, body);
+  }
+
+  private dispatch(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
     this.host.active++;
     this.s.upstream = this;
-    if (timeoutMs > 0) this.timer = this.s.listener.ctx.clock.setTimeout(() => this.onTimeout(), timeoutMs);
+    const perTry = this.retry?.perTryTimeoutMs ?? 0;
+    if (perTry > 0) this.perTryTimer = this.s.listener.ctx.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
     if (this.s.cluster!.def.protocol === 'http2') this.host.h2().dispatch(this.s.method, path, headers, body, this);
     else if (body === null) this.host.h1().dispatch(this.s.method, path, headers, this);
     else this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
@@ -47,6 +83,14 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
 
   /** The client went away before the response ended (flag DC): stop the upstream request. */
   downstreamClosed(): void {
+    if (this.backoffTimer !== undefined) {
+      this.s.listener.ctx.clock.clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+      this.clearRouteTimer();
+      this.s.responseFlag = ResponseFlag.DownstreamConnectionTermination;
+      this.s.details = Details.downstreamDisconnect;
+      return;
+    }
     if (this.finished) return;
     if (this.s.responseFlag === ResponseFlag.None) {
       this.s.responseFlag = ResponseFlag.DownstreamConnectionTermination;
@@ -64,12 +108,26 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   onHeaders(statusCode: number, headers: Array<Buffer | string>, resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: node:http already answered the client's Expect
     if (this.finished) return false;
+    const s = this.s;
+    let exhausted = false;
+    if (this.retry !== null && this.retry.retriableResponse(statusCode, headers, s.headers)) {
+      if (this.retryAllowed()) {
+        this.retryLater(new Error('retriable response dropped'));
+        return false;
+      }
+      exhausted = true;
+    }
     this.responseStarted = true;
     this.resumeUpstream = resume;
-    const s = this.s;
+    this.clearPerTryTimer();
     s.status = statusCode;
     s.details = Details.proxied;
-    s.res.writeHead(statusCode, downstreamResponseHeaders(s, headers));
+    const out = downstreamResponseHeaders(s, headers);
+    if (exhausted) {
+      s.responseFlag = withRetryLimit(s.responseFlag);
+      out.push(FLAGS_HEADER, ResponseFlag.UpstreamRetryLimitExceeded);
+    }
+    s.res.writeHead(statusCode, out);
     // An h2 client may get trailers after the body: the response ends in onComplete only.
     if (s.responseContentLength > 0 && s.method !== 'HEAD' && !s.h2) this.remaining = s.responseContentLength;
     return true;
@@ -101,24 +159,36 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
 
   onError(err: Error): void {
     if (this.finished) return;
-    this.done();
-    if (this.ended) return; // the client already has the whole response
     const s = this.s;
     if (!this.responseStarted) {
-      sendLocalReply(s, classify(err));
+      const spec = classify(err);
+      if (this.retry !== null && this.retry.retriableReset(resetKind(spec, err))) {
+        if (this.retryAllowed()) return this.retryLater(null);
+        this.done();
+        sendLocalReply(s, { ...spec, flag: withRetryLimit(spec.flag) as ResponseFlagCode });
+        return;
+      }
+      this.done();
+      sendLocalReply(s, spec);
       return;
     }
+    this.done();
+    if (this.ended) return; // the client already has the whole response
     // Reset after the response started: the client sees a truncated response, as with Envoy.
     s.responseFlag = ResponseFlag.UpstreamRemoteReset;
     s.details = Details.resetAfterResponseStarted;
     s.res.destroy();
   }
 
-  /** The route timeout fired before the upstream response completed. */
-  private onTimeout(): void {
+  /** The route timeout fired before the upstream response completed (called on the current try). */
+  onTimeout(): void {
     this.timer = undefined;
-    if (this.finished) return;
-    this.done();
+    if (this.backoffTimer !== undefined) {
+      // Between tries: no retry starts after the route timeout.
+      this.s.listener.ctx.clock.clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    } else if (this.finished) return;
+    else this.done();
     const s = this.s;
     s.listener.ctx.stats.inc('upstream.rq_timeout');
     this.abortUpstream?.(new Error('upstream request timeout')); // not yet connected: onConnect aborts
@@ -134,14 +204,90 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.res.destroy();
   }
 
-  private done(): void {
+  /** This try's per-try timeout fired before its response headers. */
+  private onPerTryTimeout(): void {
+    this.perTryTimer = undefined;
+    if (this.finished || this.responseStarted) return;
+    const s = this.s;
+    s.listener.ctx.stats.inc('upstream.rq_per_try_timeout');
+    if (this.retry!.retriablePerTryTimeout() && this.retryAllowed()) return this.retryLater(new Error('upstream per try timeout'));
+    const exhausted = this.retry!.retriablePerTryTimeout();
+    this.done();
+    this.abortUpstream?.(new Error('upstream per try timeout'));
+    const flag = exhausted ? withRetryLimit(ResponseFlag.UpstreamRequestTimeout) : ResponseFlag.UpstreamRequestTimeout;
+    sendLocalReply(s, { ...LocalReplies.upstreamTimeout, flag: flag as ResponseFlagCode, details: Details.perTryTimeout });
+  }
+
+  /** Another try is allowed: retries left, the route timer not fired, nothing sent downstream. */
+  private retryAllowed(): boolean {
+    return this.tries <= this.retry!.attempts && !this.s.res.headersSent && !this.s.res.destroyed;
+  }
+
+  /** Ends this try (aborting its upstream stream with `abortWith`, if any) and schedules the next after the backoff. */
+  private retryLater(abortWith: Error | null): void {
     this.finished = true;
     this.host.active--;
+    this.clearPerTryTimer();
+    if (abortWith !== null) this.abortUpstream?.(abortWith);
+    this.abortUpstream = null; // the connection is gone or serves another request now
+    const ctx = this.s.listener.ctx;
+    ctx.stats.inc('upstream.rq_retry');
+    this.backoffTimer = ctx.clock.setTimeout(() => this.nextTry(), retryBackoffMs(this.tries, ctx.random));
+  }
+
+  private nextTry(): void {
+    this.backoffTimer = undefined;
+    const s = this.s;
+    const previous = this.previousHosts ?? [];
+    previous.push(this.host);
+    const host = retryHost(s, previous);
+    if (host === null) {
+      this.clearRouteTimer();
+      sendLocalReply(s, LocalReplies.noHealthyUpstream);
+      return;
+    }
+    s.upstreamHost = host;
+    const next = new UpstreamRequest(s, host);
+    next.tries = this.tries + 1;
+    next.retry = this.retry;
+    next.path = this.path;
+    next.headers = this.headers;
+    next.previousHosts = previous;
+    next.timer = this.timer; // the route timeout covers every try
+    this.timer = undefined;
+    next.dispatch(this.path, this.headers!, null);
+  }
+
+  private clearPerTryTimer(): void {
+    if (this.perTryTimer !== undefined) {
+      this.s.listener.ctx.clock.clearTimeout(this.perTryTimer);
+      this.perTryTimer = undefined;
+    }
+  }
+
+  private clearRouteTimer(): void {
     if (this.timer !== undefined) {
       this.s.listener.ctx.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
   }
+
+  private done(): void {
+    this.finished = true;
+    this.host.active--;
+    this.clearPerTryTimer();
+    this.clearRouteTimer();
+  }
+}
+
+function withRetryLimit(flag: string): string {
+  return flag === ResponseFlag.None ? ResponseFlag.UpstreamRetryLimitExceeded : `${flag},${ResponseFlag.UpstreamRetryLimitExceeded}`;
+}
+
+function resetKind(spec: LocalReplySpec, err: Error): ResetKind {
+  if (spec === LocalReplies.connectFailure) return 'connect-failure';
+  if (err.message.includes('REFUSED_STREAM') || (err as { code?: string }).code === 'NGHTTP2_REFUSED_STREAM') return 'refused-stream';
+  return 'reset';
 }
 
 function addTrailers(s: HttpStream, raw: Array<Buffer | string>): void {

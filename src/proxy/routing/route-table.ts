@@ -1,6 +1,7 @@
 import type { DirectResponseAction, ProxyNode, RedirectAction, Route, RouteConfig } from '../../api/snapshot.js';
 import type { RandomSource } from '../clock.js';
 import type { HttpStream } from '../http-stream.js';
+import { compileRetryPolicy, type RetryPolicy } from '../router/retry-policy.js';
 import { compileHeaderOps, type CompiledHeaderOps } from './header-operations.js';
 import { compileGlobal, translateSubstitution } from './regex.js';
 import { compileRouteMatch, type CompiledMatch } from './route-match.js';
@@ -36,6 +37,8 @@ export interface CompiledRoute {
   direct: { status: number; body: Buffer } | undefined;
   /** Istio's route `timeout` in ms, from the upstream request's start to the response's end; 0: none. */
   timeoutMs: number;
+  /** Istio's `retries` (or its default policy when the route has none); null: no retries. */
+  retry: RetryPolicy | null;
   /** The route as the snapshot gave it (later filters read their fields: timeoutMs, retries, fault). */
   def: Route;
 }
@@ -127,6 +130,7 @@ function compileRoute(r: Route, virtualHost: string, node: ProxyNode): CompiledR
     redirect: undefined,
     direct: undefined,
     timeoutMs: 0,
+    retry: null,
     def: r,
   };
   const a = r.action;
@@ -150,6 +154,7 @@ function compileRoute(r: Route, virtualHost: string, node: ProxyNode): CompiledR
     // Absent or 0 disables the timeout, as in Envoy.
     const t = a.timeoutMs;
     if (typeof t === 'number' && Number.isFinite(t) && t > 0) out.timeoutMs = t;
+    out.retry = compileRetryPolicy(a.retries);
     if (a.mirror && a.mirror.percentage > 0) out.mirror = { cluster: a.mirror.cluster, percentage: a.mirror.percentage };
   }
   return out;

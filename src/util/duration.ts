@@ -1,4 +1,5 @@
-// Istio durations as written in YAML (`10s`, `1.5s`, `100ms`, `1m30s`, `1h`) in milliseconds.
+// Istio durations as written in YAML (`10s`, `1.5s`, `100ms`, `1m30s`, `1h`) in milliseconds: one
+// parser for the control plane and the proxy (both read durations from the same config).
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001, ns: 0.000001 };
 const PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|ns)/gy;
