@@ -2,8 +2,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import type { Clock, TimerHandle } from '../../src/proxy/clock.js';
+import type { Clock } from '../../src/proxy/clock.js';
 import { startFaultyUpstream, type FaultyUpstream } from '../../src/platform/local/faulty-upstream.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 // The programmable upstream of issue 4, over real sockets on this file's /24 (127.10.230.0/24).
 // Each header knob and each script knob, each with the case that must not happen.
@@ -17,39 +18,6 @@ async function upstream(last: number, extra: { name?: string; clock?: Clock } = 
   const u = await startFaultyUpstream({ host: `127.10.230.${last}`, ...extra });
   started.push(u);
   return u;
-}
-
-/** A clock whose timers fire only when the test says so; `waitForTimer` resolves when one is set. */
-class ManualClock implements Clock {
-  t = 1_000;
-  private pending: Array<{ fn: () => void; ms: number; id: number }> = [];
-  private waiters: Array<() => void> = [];
-  private nextId = 1;
-  delays: number[] = [];
-  now() {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.pending.push({ fn, ms, id });
-    this.delays.push(ms);
-    for (const w of this.waiters.splice(0)) w();
-    return id;
-  }
-  clearTimeout(h: TimerHandle) {
-    this.pending = this.pending.filter((p) => p.id !== h);
-  }
-  waitForTimer(): Promise<void> {
-    return this.pending.length ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
-  }
-  fireNext() {
-    const p = this.pending.shift()!;
-    this.t += p.ms;
-    p.fn();
-  }
-  get pendingCount() {
-    return this.pending.length;
-  }
 }
 
 interface Reply {
@@ -80,7 +48,7 @@ async function statuses(u: FaultyUpstream, n: number, headers: Record<string, st
 }
 
 test('a plain request gets 200, names the upstream, and is recorded with the clock time', async () => {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000);
   const u = await upstream(1, { name: 'reviews-v1-0', clock });
   const r = await send(u, { 'x-trace': 'abc' }, '/ratings/1?x=1');
   assert.equal(r.status, 200);
@@ -122,19 +90,19 @@ test('a malformed knob is answered 400 with the reason, never silently ignored',
 });
 
 test('x-upstream-delay-ms holds the answer until the injected clock fires', async () => {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000);
   const u = await upstream(5, { clock });
   let answered = false;
   const pending = send(u, { 'x-upstream-delay-ms': '250' }).then((r) => ((answered = true), r));
-  await clock.waitForTimer();
-  assert.deepEqual(clock.delays, [250]);
+  await clock.untilPending();
+  assert.deepEqual(clock.scheduled, [250]);
   assert.equal(answered, false); // the timer has not fired, so no answer can exist yet
   clock.fireNext();
   const r = await pending;
   assert.equal(r.status, 200);
   // Without the header no timer is asked for.
   await send(u);
-  assert.deepEqual(clock.delays, [250]);
+  assert.deepEqual(clock.scheduled, [250]);
 });
 
 test('x-upstream-reset: before-headers gives the client a socket error and no answer', async () => {
@@ -240,19 +208,19 @@ test('script resetNext resets exactly n requests, before or after headers', asyn
 });
 
 test('script delayMs delays every request on the clock and overrides the header; {} clears it', async () => {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000);
   const u = await upstream(13, { clock });
   u.script({ delayMs: 40 });
   for (const headers of [{}, { 'x-upstream-delay-ms': '5000' }] as Array<Record<string, string>>) {
     const pending = send(u, headers);
-    await clock.waitForTimer();
+    await clock.untilPending();
     clock.fireNext();
     assert.equal((await pending).status, 200);
   }
-  assert.deepEqual(clock.delays, [40, 40]);
+  assert.deepEqual(clock.scheduled, [40, 40]);
   u.script({});
   await send(u);
-  assert.deepEqual(clock.delays, [40, 40]); // no script, no header: no delay
+  assert.deepEqual(clock.scheduled, [40, 40]); // no script, no header: no delay
 });
 
 test('a bad script is refused with a RangeError and the old script stays', async () => {
@@ -265,13 +233,13 @@ test('a bad script is refused with a RangeError and the old script stays', async
 });
 
 test('close() ends delayed requests, clears their timers and frees the port', async () => {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000);
   const u = await startFaultyUpstream({ host: '127.10.230.15', clock });
   const pending = send(u, { 'x-upstream-delay-ms': '1000' });
-  await clock.waitForTimer();
+  await clock.untilPending();
   await u.close();
   await assert.rejects(pending);
-  assert.equal(clock.pendingCount, 0);
+  assert.equal(clock.pending, 0);
   const same = await startFaultyUpstream({ host: '127.10.230.15', port: u.port });
   started.push(same);
   assert.equal(same.port, u.port);

@@ -3,13 +3,12 @@ import { request } from 'node:http';
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import type { Route } from '../../src/api/snapshot.js';
-import type { Clock } from '../../src/proxy/clock.js';
 import { seededRandom } from '../../src/proxy/clock.js';
 import { faultInjectionFilter } from '../../src/proxy/filters/fault-injection.js';
-import { Continue, type HttpFilterFactory } from '../../src/proxy/filters/http-filter.js';
-import type { HttpStream } from '../../src/proxy/http-stream.js';
 import { Sidecar } from '../../src/proxy/sidecar.js';
 import { assignment, cluster, endpoint, outboundSnapshot, startUpstream, testNode, viaProxy, type Upstream } from './helpers.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { recorder } from './helpers.js';
 
 // Istio's VirtualService `fault` through a real sidecar and a real upstream on loopback. The
 // sidecar gets a manual clock (a delay ends when the test advances it) and a seeded random
@@ -22,61 +21,6 @@ const UPSTREAM = `${NET}.10`;
 const PORT = 8080;
 const CLUSTER = 'outbound|8080||svc.test.svc.cluster.local';
 const proxy = { address: PROXY, port: 15001 };
-
-/** A clock whose timers fire only when the test advances it. */
-class ManualClock implements Clock {
-  private t = 0;
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  private waiters: Array<() => void> = [];
-  readonly scheduled: number[] = [];
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    this.scheduled.push(ms);
-    for (const w of this.waiters.splice(0)) w();
-    return timer;
-  };
-  clearTimeout = (h: unknown) => void (this.timers = this.timers.filter((x) => x !== h));
-  get pending(): number {
-    return this.timers.length;
-  }
-  /** Resolves once `n` timers are pending (a request reached the filter and is held). */
-  async untilPending(n: number): Promise<void> {
-    while (this.timers.length < n) await new Promise<void>((r) => this.waiters.push(r));
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-  }
-}
-
-interface Done {
-  path: string;
-  status: number;
-  flag: string;
-  details: string;
-}
-
-/** Records every completed stream; `next()` resolves with the next one. */
-function recorder(): { factory: HttpFilterFactory; done: Done[]; next(): Promise<Done> } {
-  const done: Done[] = [];
-  let waiters: Array<(d: Done) => void> = [];
-  const factory: HttpFilterFactory = () => ({
-    name: 'test-recorder',
-    onRequest: () => Continue,
-    onComplete(s: HttpStream) {
-      const d = { path: s.path, status: s.status, flag: s.responseFlag, details: s.details };
-      done.push(d);
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f(d);
-    },
-  });
-  return { factory, done, next: () => new Promise((resolve) => waiters.push(resolve)) };
-}
 
 function faultRoute(prefix: string, fault: unknown): Route {
   return { name: prefix.slice(1), match: [{ uri: { prefix } }], action: { kind: 'route', destinations: [{ cluster: CLUSTER, weight: 100 }], fault } };

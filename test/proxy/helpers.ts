@@ -1,5 +1,7 @@
 import { createServer, request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { Cluster, ClusterLoadAssignment, Endpoint, LbPolicy, ProxyNode, ProxySnapshot } from '../../src/api/snapshot.js';
+import { Continue, type HttpFilterFactory } from '../../src/proxy/filters/http-filter.js';
+import type { HttpStream } from '../../src/proxy/http-stream.js';
 
 // Test peers for the sidecar: upstream HTTP servers that say who answered and what they
 // received, a client that speaks to the proxy as HTTP_PROXY clients do, and snapshot builders.
@@ -173,4 +175,29 @@ export function outboundSnapshot(version: string, node: ProxyNode, parts: Pick<P
     clusters: parts.clusters,
     endpoints: parts.endpoints,
   };
+}
+
+export interface Done {
+  path: string;
+  status: number;
+  flag: string;
+  details: string;
+}
+
+/** Records every completed stream; `next()` resolves with the next one. */
+export function recorder(): { factory: HttpFilterFactory; done: Done[]; next(): Promise<Done> } {
+  const done: Done[] = [];
+  let waiters: Array<(d: Done) => void> = [];
+  const factory: HttpFilterFactory = () => ({
+    name: 'test-recorder',
+    onRequest: () => Continue,
+    onComplete(s: HttpStream) {
+      const d = { path: s.path, status: s.status, flag: s.responseFlag, details: s.details };
+      done.push(d);
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f(d);
+    },
+  });
+  return { factory, done, next: () => new Promise((resolve) => waiters.push(resolve)) };
 }

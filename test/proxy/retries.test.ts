@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Route } from '../../src/api/snapshot.js';
-import type { Clock } from '../../src/proxy/clock.js';
 import { Sidecar } from '../../src/proxy/sidecar.js';
 import { startFaultyUpstream, type FaultyUpstream } from '../../src/platform/local/faulty-upstream.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { assignment, cluster, endpoint, outboundSnapshot, testNode, viaProxy, type ProxyResponse } from './helpers.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 // Istio's VirtualService `retries` (RouteAction.retries, Envoy's route retry policy) through a
 // real sidecar and real faulty upstreams on loopback. The sidecar runs on a manual clock: every
@@ -20,45 +20,6 @@ const TWO = 'outbound|8080||two.test.svc.cluster.local';
 const SLOW = 'outbound|8080||slow.test.svc.cluster.local';
 const DEAD = `${NET}.20`; // nothing listens there: connection refused
 const proxy = { address: PROXY, port: 15001 };
-
-/** A clock whose timers fire only when the test advances it; `nextArmed()` resolves with the delay of the next timer armed. */
-class ManualClock implements Clock {
-  private t = 0;
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  private armed: number[] = [];
-  private waiter: { promise: Promise<number>; resolve: (ms: number) => void } | null = null;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve(ms);
-    } else this.armed.push(ms);
-    return timer;
-  };
-  clearTimeout = (h: unknown) => void (this.timers = this.timers.filter((x) => x !== h));
-  nextArmed(): Promise<number> {
-    if (this.armed.length > 0) return Promise.resolve(this.armed.shift()!);
-    if (!this.waiter) {
-      let resolve!: (ms: number) => void;
-      const promise = new Promise<number>((r) => (resolve = r));
-      this.waiter = { promise, resolve };
-    }
-    return this.waiter.promise;
-  }
-  /** Timers armed and not yet consumed by nextArmed(). */
-  get unconsumed(): number {
-    return this.armed.length;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-  }
-}
 
 function route(prefix: string, retries?: unknown, extra: { cluster?: string; timeoutMs?: number } = {}): Route {
   const r: Route = { name: prefix.slice(1), match: [{ uri: { prefix } }], action: { kind: 'route', destinations: [{ cluster: extra.cluster ?? ONE, weight: 100 }] } };

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Route } from '../../src/api/snapshot.js';
-import type { Clock } from '../../src/proxy/clock.js';
-import { Continue, type HttpFilterFactory } from '../../src/proxy/filters/http-filter.js';
-import type { HttpStream } from '../../src/proxy/http-stream.js';
 import { Sidecar } from '../../src/proxy/sidecar.js';
 import { assignment, cluster, endpoint, outboundSnapshot, testNode, viaProxy } from './helpers.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { recorder } from './helpers.js';
 
 // Istio's VirtualService `timeout` (RouteAction.timeoutMs, Envoy's route response timeout)
 // through a real sidecar and a real upstream on loopback. The upstream holds every response
@@ -20,30 +19,6 @@ const PORT = 8080;
 const CLUSTER = 'outbound|8080||svc.test.svc.cluster.local';
 const TIMEOUT_MS = 1000;
 const proxy = { address: PROXY, port: 15001 };
-
-/** A clock whose timers fire only when the test advances it. */
-class ManualClock implements Clock {
-  private t = 0;
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  readonly scheduled: number[] = [];
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    this.scheduled.push(ms);
-    return timer;
-  };
-  clearTimeout = (h: unknown) => void (this.timers = this.timers.filter((x) => x !== h));
-  get pending(): number {
-    return this.timers.length;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-  }
-}
 
 /** A request the upstream holds: the test answers it; `closed` resolves when its socket closes. */
 interface Held {
@@ -65,31 +40,6 @@ function holdingUpstream(): { server: Server; next(): Promise<Held> } {
     else queue.push(held);
   });
   return { server, next: () => new Promise((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : waiters.push(resolve))) };
-}
-
-interface Done {
-  path: string;
-  status: number;
-  flag: string;
-  details: string;
-}
-
-/** Records every completed stream; `next()` resolves with the next one. */
-function recorder(): { factory: HttpFilterFactory; done: Done[]; next(): Promise<Done> } {
-  const done: Done[] = [];
-  let waiters: Array<(d: Done) => void> = [];
-  const factory: HttpFilterFactory = () => ({
-    name: 'test-recorder',
-    onRequest: () => Continue,
-    onComplete(s: HttpStream) {
-      const d = { path: s.path, status: s.status, flag: s.responseFlag, details: s.details };
-      done.push(d);
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f(d);
-    },
-  });
-  return { factory, done, next: () => new Promise((resolve) => waiters.push(resolve)) };
 }
 
 function route(prefix: string, timeoutMs?: number): Route {

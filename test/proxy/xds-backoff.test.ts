@@ -2,37 +2,14 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import type { ProxySnapshot } from '../../src/api/snapshot.js';
-import type { Clock } from '../../src/proxy/clock.js';
 import { XdsClient } from '../../src/proxy/xds-client.js';
 import type { ApplyResult } from '../../src/proxy/sidecar.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 // The xDS client's reconnect schedule, driven by an injected clock: capped exponential backoff
 // while the control plane is unreachable (real refused connections), reset once a push arrives.
 
 const CP = { address: '127.10.226.2', port: 15010 };
-
-/** A clock whose timers fire only when the test says so. */
-class ManualClock implements Clock {
-  readonly delays: number[] = [];
-  private pending: Array<() => void> = [];
-  private waiters: Array<() => void> = [];
-  now = () => 0;
-  setTimeout = (fn: () => void, ms: number) => {
-    this.delays.push(ms);
-    this.pending.push(fn);
-    for (const w of this.waiters.splice(0)) w();
-    return fn;
-  };
-  clearTimeout = (h: unknown) => void (this.pending = this.pending.filter((f) => f !== h));
-  hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-  /** Waits until a timer is scheduled, then fires it. */
-  async fireNext(): Promise<void> {
-    while (this.pending.length === 0) await new Promise<void>((r) => this.waiters.push(r));
-    this.pending.shift()!();
-  }
-}
 
 describe('xds client backoff', { timeout: 60_000 }, () => {
   test('refused connections back off 100, 200, 400 ... capped at 2000 ms; a push resets the backoff', async () => {
@@ -48,7 +25,7 @@ describe('xds client backoff', { timeout: 60_000 }, () => {
     const client = new XdsClient({ baseUrl: `http://${CP.address}:${CP.port}`, nodeId: 'n.ns', target, clock });
     client.start();
     for (let i = 0; i < 7; i++) await clock.fireNext();
-    assert.deepEqual(clock.delays.slice(0, 7), [100, 200, 400, 800, 1600, 2000, 2000]);
+    assert.deepEqual(clock.scheduled.slice(0, 7), [100, 200, 400, 800, 1600, 2000, 2000]);
 
     // A control plane appears: the next attempt connects and gets a push.
     const streams: ServerResponse[] = [];
@@ -63,16 +40,16 @@ describe('xds client backoff', { timeout: 60_000 }, () => {
     try {
       // Attempts go on (each timer fired by hand) until one is answered.
       while (applied.length === 0) {
-        if (clock.hasPending()) await clock.fireNext();
+        if (clock.pending > 0) await clock.fireNext();
         else await new Promise((r) => setImmediate(r));
       }
-      const delaysBefore = clock.delays.length;
+      const delaysBefore = clock.scheduled.length;
       assert.deepEqual(applied, ['v1']);
       assert.equal(client.status().connected, true);
       // The stream drops: the next delay starts over from the initial backoff.
       for (const s of streams) s.destroy();
-      while (clock.delays.length === delaysBefore) await new Promise((r) => setImmediate(r));
-      assert.equal(clock.delays.at(-1), 100);
+      while (clock.scheduled.length === delaysBefore) await new Promise((r) => setImmediate(r));
+      assert.equal(clock.scheduled.at(-1), 100);
     } finally {
       client.stop();
       server.closeAllConnections();
