@@ -4,7 +4,7 @@ import { expandPaths } from '../config/loader.js';
 import type { ControlPlaneRecord } from '../platform/local/state-dir.js';
 import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { EXIT_DATA_ERROR, ExitError, usageError } from './exit-codes.js';
-import { outputFormatOption, printStructured } from './output.js';
+import { outputFormatOption, printStructured, printTable } from './output.js';
 
 // `apply -f`, `delete -f` and `get`: kubectl's verbs against the local control plane. Input is
 // validated by the control plane as istiod's webhook would; anything invalid is rejected whole.
@@ -95,11 +95,4 @@ export function registerApply(program: Command): void {
       const rows = items.map((i) => [i.namespace, i.name, i.origin.file ? `${i.origin.file}:${i.origin.line}` : '']);
       printTable(['NAMESPACE', 'NAME', 'SOURCE'], rows);
     });
-}
-
-export function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('   ');
-  process.stdout.write(`${line(header)}\n`);
-  for (const r of rows) process.stdout.write(`${line(r)}\n`);
 }

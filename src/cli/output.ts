@@ -21,3 +21,11 @@ export function outputFormatOption(value: string, allowed: readonly OutputFormat
 export function printStructured(value: unknown, format: 'json' | 'yaml', out: NodeJS.WritableStream = process.stdout): void {
   out.write(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value));
 }
+
+/** kubectl-style columns: each padded to its widest cell, the last one left as is. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('   ');
+  process.stdout.write(`${line(header)}\n`);
+  for (const r of rows) process.stdout.write(`${line(r)}\n`);
+}

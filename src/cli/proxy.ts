@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import type { ProxySnapshot, WorkloadInstance } from '../api/snapshot.js';
-import { printTable } from './apply.js';
 import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { EXIT_UNKNOWN_ERROR, ExitError, usageError } from './exit-codes.js';
-import { outputFormatOption, printStructured } from './output.js';
+import { outputFormatOption, printStructured, printTable } from './output.js';
 
 // `status`, `proxy-status` and `proxy-config`, in istioctl's shape. proxy-config asks the
 // sidecar itself (its admin port) what it runs, not the control plane what it sent.

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { WorkloadInstance } from '../api/snapshot.js';
-import { printTable } from './apply.js';
 import { callApi, stateDirOption } from './mesh-client.js';
-import { outputFormatOption, printStructured } from './output.js';
+import { outputFormatOption, printStructured, printTable } from './output.js';
 
 // `meshmedic status`: is a mesh running, where is its control plane, which instances run where.
 export function registerStatus(program: Command): void {

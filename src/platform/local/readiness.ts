@@ -12,6 +12,8 @@ export class ReadinessProber {
   private timer?: NodeJS.Timeout;
   private readonly healthy = new Map<string, boolean>();
   private running = false;
+  /** One keep-alive client per application socket: a probe every half second should not cost a connection. */
+  private readonly clients = new Map<string, Client>();
 
   constructor(
     private readonly cp: ControlPlane,
@@ -32,13 +34,13 @@ export class ReadinessProber {
   stop(): void {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    for (const c of clients.values()) void c.close();
-    clients.clear();
+    for (const c of this.clients.values()) void c.close();
+    this.clients.clear();
   }
 
   async probeAll(): Promise<void> {
     await Promise.all(this.instances.map(async (p) => {
-      const ok = await probe(p);
+      const ok = await probe(this.clients, p);
       if (this.healthy.get(p.id) === ok) return;
       this.healthy.set(p.id, ok);
       this.cp.registry.upsert({ ...p.instance, healthy: ok });
@@ -46,10 +48,7 @@ export class ReadinessProber {
   }
 }
 
-/** One keep-alive client per application socket: a probe every half second should not cost a connection. */
-const clients = new Map<string, Client>();
-
-function clientFor(socketPath: string): Client {
+function clientFor(clients: Map<string, Client>, socketPath: string): Client {
   let c = clients.get(socketPath);
   if (!c || c.closed || c.destroyed) {
     c = new Client('http://app', { socketPath, headersTimeout: 1000, bodyTimeout: 1000 });
@@ -72,14 +71,14 @@ function tcpProbe(socketPath: string): Promise<boolean> {
   });
 }
 
-async function probe(p: PlannedInstance): Promise<boolean> {
+async function probe(clients: Map<string, Client>, p: PlannedInstance): Promise<boolean> {
   for (const port of p.spec.ports) {
     if (port.protocol === 'tcp') {
       if (!(await tcpProbe(port.socketPath))) return false;
       continue;
     }
     try {
-      const res = await clientFor(port.socketPath).request({ method: 'GET', path: '/healthz' });
+      const res = await clientFor(clients, port.socketPath).request({ method: 'GET', path: '/healthz' });
       await res.body.dump();
       if (res.statusCode !== 200) return false;
     } catch {
