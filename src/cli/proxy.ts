@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ProxySnapshot, WorkloadInstance } from '../api/snapshot.js';
+import type { ClusterStatus } from '../proxy/upstream/outlier-status.js';
 import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { EXIT_UNKNOWN_ERROR, ExitError, usageError } from './exit-codes.js';
 import { outputFormatOption, printStructured, printTable } from './output.js';
@@ -69,13 +70,75 @@ export function registerProxyCommands(program: Command): void {
       } catch (e) {
         throw new ExitError(EXIT_UNKNOWN_ERROR, [`Error: sidecar of ${inst.name}.${inst.namespace} at ${inst.address}:15000 did not answer: ${(e as Error).message}`]);
       }
-      const data = section === 'all' ? snap : (snap as unknown as Record<string, unknown>)[section];
+      // Endpoint state (outlier ejections) is the sidecar's own: its /clusters; an older sidecar without it gets the snapshot's view.
+      const live = section === 'endpoints' || section === 'all' ? await fetchClusterStatus(inst.address) : null;
+      const data = section === 'endpoints' ? endpointViews(snap, live) : section === 'all' ? snap : (snap as unknown as Record<string, unknown>)[section];
       if (format !== 'log') return printStructured(data, format);
-      printSection(section, snap);
+      printSection(section, snap, live);
     });
 }
 
-function printSection(section: string, s: ProxySnapshot): void {
+/** One endpoint as `proxy-config endpoints` shows it (istioctl's columns, plus what outlier detection did). */
+export interface EndpointView {
+  endpoint: string;
+  /** HEALTHY, UNHEALTHY (down in the registry) or EJECTED (by outlier detection). */
+  status: string;
+  /** istioctl's OUTLIER CHECK: OK, FAILED (ejected), or absent when the cluster has no outlier detection. */
+  outlierCheck?: 'OK' | 'FAILED';
+  ejections: number;
+  ejectedForMs: number;
+  consecutive5xx: number;
+  consecutiveGatewayErrors: number;
+  ejectionReason?: string;
+  instance: string;
+  cluster: string;
+}
+
+async function fetchClusterStatus(address: string): Promise<ClusterStatus[] | null> {
+  try {
+    const res = await fetch(`http://${address}:15000/clusters?format=json`);
+    return res.ok ? ((await res.json()) as { clusters: ClusterStatus[] }).clusters : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The endpoints of the snapshot, with the sidecar's live state when it has one (`live` null: snapshot only). */
+export function endpointViews(s: ProxySnapshot, live: ClusterStatus[] | null): EndpointView[] {
+  const byCluster = new Map((live ?? []).map((c) => [c.name, c]));
+  const out: EndpointView[] = [];
+  for (const cla of s.endpoints) {
+    const c = byCluster.get(cla.clusterName);
+    for (const e of cla.endpoints) {
+      const key = e.socketPath ? `unix:${e.socketPath}` : `${e.address}:${e.port}`;
+      const st = c?.endpoints.find((x) => x.endpoint === key);
+      out.push({
+        endpoint: key,
+        status: st?.status ?? (e.healthy ? 'HEALTHY' : 'UNHEALTHY'),
+        ...(c?.outlierDetection && { outlierCheck: st?.status === 'EJECTED' ? 'FAILED' : 'OK' }),
+        ejections: st?.ejections ?? 0,
+        ejectedForMs: st?.ejectedForMs ?? 0,
+        consecutive5xx: st?.consecutive5xx ?? 0,
+        consecutiveGatewayErrors: st?.consecutiveGatewayErrors ?? 0,
+        ...(st?.ejectionReason !== undefined && { ejectionReason: st.ejectionReason }),
+        instance: e.instance,
+        cluster: cla.clusterName,
+      });
+    }
+  }
+  return out;
+}
+
+/** `1m30s`, `12s`, `0.5s`: the time left of an ejection, for people. */
+export function humanMs(ms: number): string {
+  if (ms < 1000) return `${ms / 1000}s`;
+  const total = Math.ceil(ms / 1000);
+  const m = Math.floor(total / 60);
+  const sec = total % 60;
+  return m === 0 ? `${sec}s` : sec === 0 ? `${m}m` : `${m}m${sec}s`;
+}
+
+function printSection(section: string, s: ProxySnapshot, live: ClusterStatus[] | null = null): void {
   if (section === 'listeners' || section === 'all') {
     printTable(['ADDRESS', 'PORT', 'DIRECTION', 'PROTOCOL', 'DESTINATION'], s.listeners.map((l) => [l.address, String(l.port), l.direction, l.protocol, l.routeConfigName ? `Route: ${l.routeConfigName}` : `Cluster: ${l.tcpCluster ?? ''}`]));
   }
@@ -91,8 +154,15 @@ function printSection(section: string, s: ProxySnapshot): void {
     printTable(['NAME', 'DIRECTION', 'LB', 'ORIGIN'], s.clusters.map((c) => [c.name, c.direction, c.lbPolicy, c.origin ?? '']));
   }
   if (section === 'endpoints' || section === 'all') {
-    const rows: string[][] = [];
-    for (const cla of s.endpoints) for (const e of cla.endpoints) rows.push([e.socketPath ?? `${e.address}:${e.port}`, e.healthy ? 'HEALTHY' : 'UNHEALTHY', e.instance, cla.clusterName]);
-    printTable(['ENDPOINT', 'STATUS', 'INSTANCE', 'CLUSTER'], rows);
+    const rows = endpointViews(s, live).map((v) => [
+      v.endpoint,
+      v.status,
+      v.outlierCheck ?? '-',
+      String(v.ejections),
+      v.status === 'EJECTED' ? humanMs(v.ejectedForMs) : '',
+      v.instance,
+      v.cluster,
+    ]);
+    printTable(['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'EJECTIONS', 'EJECTED FOR', 'INSTANCE', 'CLUSTER'], rows);
   }
 }

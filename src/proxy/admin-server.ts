@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listen } from './listeners/server-lifecycle.js';
 import type { Sidecar } from './sidecar.js';
+import { clusterStatuses, clusterStatusText } from './upstream/outlier-status.js';
 import type { XdsStatus } from './xds-client.js';
 
 // The sidecar's admin endpoint (Envoy's :15000): what it runs and how it is doing.
@@ -8,6 +9,9 @@ import type { XdsStatus } from './xds-client.js';
 // GET /ready        200 once a snapshot is applied and its listeners are bound
 // GET /stats        counters (`name: value` lines; `?format=json` for JSON)
 // GET /xds_status   the control-plane connection: accepted version, last NACK
+// GET /clusters     each cluster's endpoints: HEALTHY / UNHEALTHY / EJECTED, ejections, time
+//                   left, consecutive errors (`?format=json` for JSON)
+// GET /outlier_events  the last outlier ejections and returns (JSON, oldest first)
 
 export class AdminServer {
   private readonly server: Server;
@@ -44,8 +48,16 @@ export class AdminServer {
           : send(res, 200, 'text/plain', this.sidecar.stats.toText());
       case '/xds_status':
         return send(res, 200, 'application/json', JSON.stringify(this.xdsStatus?.() ?? null) + '\n');
+      case '/clusters': {
+        const list = clusterStatuses(this.sidecar.current, this.sidecar.outliers);
+        return url.searchParams.get('format') === 'json'
+          ? send(res, 200, 'application/json', JSON.stringify({ clusters: list }, null, 2) + '\n')
+          : send(res, 200, 'text/plain', clusterStatusText(list));
+      }
+      case '/outlier_events':
+        return send(res, 200, 'application/json', JSON.stringify({ events: this.sidecar.outliers.events.list() }, null, 2) + '\n');
       default:
-        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /xds_status\n');
+        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /xds_status /clusters /outlier_events\n');
     }
   }
 

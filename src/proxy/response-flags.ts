@@ -55,6 +55,13 @@ export const LocalReplies = {
   },
   /** The route timeout fired before the upstream's response headers (Envoy: 504 UT, `response_timeout`). */
   upstreamTimeout: { status: 504, flag: 'UT', details: 'response_timeout', body: 'upstream request timeout' },
+  /** A connectionPool limit refused the request (Envoy's circuit breakers; sent with x-envoy-overloaded). */
+  overflow: {
+    status: 503,
+    flag: 'UO',
+    details: 'upstream_reset_before_response_started{overflow}',
+    body: resetBody('overflow'),
+  },
   remoteReset: {
     status: 503,
     flag: 'UR',

@@ -8,6 +8,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { validateSnapshot } from './snapshot-validation.js';
 import { Stats } from './stats.js';
 import { HostRegistry } from './upstream/host-registry.js';
+import { OutlierDetectors } from './upstream/outlier-detectors.js';
 
 // The data plane of one workload instance: it runs one snapshot at a time. A new snapshot is
 // validated whole first; a bad one is rejected with the reason (the NACK) and the running one
@@ -33,6 +34,8 @@ export class Sidecar implements ProxyContext {
   readonly stats = new Stats();
   private compiled: CompiledSnapshot | null = null;
   private readonly hosts = new HostRegistry();
+  /** Outlier detectors by outbound cluster, kept across snapshots, and their ejection events. */
+  readonly outliers: OutlierDetectors;
   private readonly listeners: ListenerManager;
   private readonly node: ProxyNode | undefined;
   private readonly logFn: (message: string) => void;
@@ -43,6 +46,7 @@ export class Sidecar implements ProxyContext {
     this.random = options.random ?? Math.random;
     this.node = options.node;
     this.logFn = options.log ?? (() => undefined);
+    this.outliers = new OutlierDetectors({ clock: this.clock, stats: this.stats, log: (m) => this.log(m) });
     this.listeners = new ListenerManager(this, options.httpFilters ?? [faultInjectionFilter]);
   }
 
@@ -63,11 +67,12 @@ export class Sidecar implements ProxyContext {
     this.hosts.begin();
     let next: CompiledSnapshot;
     try {
-      next = new CompiledSnapshot(snapshot, this.hosts, this.random);
+      next = new CompiledSnapshot(snapshot, this.hosts, this.random, this.stats);
     } catch (e) {
       this.hosts.abort();
       return this.reject((e as Error).message);
     }
+    this.outliers.reconcile(next.clusters.values()); // ejections carry over before any request sees `next`
     this.compiled = next;
     this.hosts.commit();
     this.listeners.reconcile(snapshot.listeners);
@@ -88,6 +93,7 @@ export class Sidecar implements ProxyContext {
   /** Closes every listener (requests in flight get `graceMs` to finish) and every upstream pool. */
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
+    this.outliers.stopAll();
     await this.listeners.closeAll(graceMs);
     await this.hosts.destroyAll();
   }

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { Endpoint } from '../../src/api/snapshot.js';
+import { Readable } from 'node:stream';
 import { H1Pool } from '../../src/proxy/upstream/h1-client.js';
+import { CircuitBreakers } from '../../src/proxy/upstream/circuit-breakers.js';
+import { connectionPoolSettings } from '../../src/proxy/upstream/connection-pool-settings.js';
+import { Stats } from '../../src/proxy/stats.js';
 
 const endpoint = (e: Partial<Endpoint>): Endpoint => ({ address: '', port: 0, instance: 'test', labels: {}, healthy: true, ...e });
 
@@ -26,12 +30,15 @@ interface Outcome {
   headerNames: string[];
 }
 
-function send(p: H1Pool, method: string, path: string, headers: Record<string, string | string[]> = { host: 'x' }, slowReader = false): Promise<Outcome> {
+const unlimited = () => new CircuitBreakers('test', connectionPoolSettings(undefined), new Stats());
+const BREAKERS = unlimited();
+
+function send(p: H1Pool, method: string, path: string, headers: Record<string, string | string[]> = { host: 'x' }, slowReader = false, body: Readable | null = null, breakers = BREAKERS): Promise<Outcome> {
   return new Promise((resolve) => {
     const out: Outcome = { status: 0, interim: [], body: '', length: 0, error: null, headerNames: [] };
     const chunks: Buffer[] = [];
     let resume: () => void = () => {};
-    p.dispatch(method, path, headers, {
+    p.dispatch(method, path, headers, body, {
       onConnect() {},
       onHeaders(status: number, h: Array<Buffer | string>, r: () => void) {
         if (status < 200) return out.interim.push(status), true;
@@ -52,7 +59,7 @@ function send(p: H1Pool, method: string, path: string, headers: Record<string, s
       onError(e: Error & { code?: string }) {
         resolve({ ...out, error: e.code ?? e.message });
       },
-    } as never);
+    } as never, breakers);
   });
 }
 
@@ -78,6 +85,15 @@ before(async () => {
         res.write('partial');
         setTimeout(() => res.socket?.destroy(), 5);
         return;
+      case '/echo': {
+        // The request body back, with how it was framed.
+        const parts: Buffer[] = [];
+        req.on('data', (c: Buffer) => parts.push(c));
+        req.on('end', () => res.end(`${req.headers['transfer-encoding'] ?? 'length'}:${Buffer.concat(parts).length}`));
+        return;
+      }
+      case '/slow':
+        return void setTimeout(() => res.end('slow'), 20);
       case '/close':
         res.setHeader('connection', 'close');
         return void res.end('bye');
@@ -108,8 +124,8 @@ before(async () => {
   );
   await new Promise<void>((r) => http.listen(0, ADDR, () => r()));
   await new Promise<void>((r) => raw.listen(0, ADDR, () => r()));
-  pool = new H1Pool(endpoint({ address: ADDR, port: (http.address() as { port: number }).port }), 10_000, 60_000);
-  rawPool = new H1Pool(endpoint({ address: ADDR, port: (raw.address() as { port: number }).port }), 10_000, 60_000);
+  pool = new H1Pool(endpoint({ address: ADDR, port: (http.address() as { port: number }).port }));
+  rawPool = new H1Pool(endpoint({ address: ADDR, port: (raw.address() as { port: number }).port }));
 });
 
 after(async () => {
@@ -143,10 +159,10 @@ test('errors: reset mid-body, bad framing, header injection, refused and missing
   assert.deepEqual([reset.status, reset.error], [200, 'UND_ERR_SOCKET']);
   assert.equal((await send(rawPool, 'GET', '/bad')).error, 'HPE_UNEXPECTED_CONTENT_LENGTH');
   assert.equal((await send(pool, 'GET', '/', { host: 'x\r\nevil: 1' })).error, 'UND_ERR_INVALID_ARG');
-  const refused = new H1Pool(endpoint({ address: ADDR, port: 1 }), 10_000, 60_000);
+  const refused = new H1Pool(endpoint({ address: ADDR, port: 1 }));
   assert.equal((await send(refused, 'GET', '/')).error, 'ECONNREFUSED');
   await refused.close();
-  const missing = new H1Pool(endpoint({ socketPath: '/tmp/meshmedic-no-such.sock' }), 10_000, 60_000);
+  const missing = new H1Pool(endpoint({ socketPath: '/tmp/meshmedic-no-such.sock' }));
   assert.equal((await send(missing, 'GET', '/')).error, 'ENOENT');
   await missing.close();
 });
@@ -163,4 +179,43 @@ test('a reused socket never hands one request another response', async () => {
   assert.equal((await send(rawPool, 'GET', '/split')).body, 'hello');
   const parallel = await Promise.all(Array.from({ length: 20 }, () => send(pool, 'GET', '/')));
   assert.ok(parallel.every((x) => x.status === 200 && x.body === 'hello'));
+});
+
+test('request bodies stream upstream: with their length, else chunked', async () => {
+  const sized = await send(pool, 'POST', '/echo', { host: 'x', 'content-length': '5' }, false, Readable.from([Buffer.from('he'), Buffer.from('llo')]));
+  assert.equal(sized.body, 'length:5');
+  const big = Buffer.alloc(2_000_000, 98);
+  const chunked = await send(pool, 'PUT', '/echo', { host: 'x' }, false, Readable.from([big.subarray(0, 1_000_000), big.subarray(1_000_000)]));
+  assert.equal(chunked.body, 'chunked:2000000');
+  assert.equal((await send(pool, 'GET', '/')).body, 'hello'); // the connection is reusable after a body
+});
+
+test('connection limits: a request waits for a connection, then overflows (Envoy circuit breakers)', async () => {
+  const limited = new CircuitBreakers('limited', connectionPoolSettings({ tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1 } }), new Stats());
+  const p = new H1Pool(endpoint({ address: ADDR, port: (http.address() as { port: number }).port }));
+  const viaLimited = (path: string) => send(p, 'GET', path, undefined, false, null, limited);
+  // The first request opens the one connection and is pending while it connects: the queue is full.
+  const first = viaLimited('/slow');
+  assert.equal((await viaLimited('/')).error, 'UPSTREAM_OVERFLOW');
+  assert.equal((await first).body, 'slow');
+  // The connection is idle now: one request takes it, the next waits in the queue, the third overflows.
+  const busy = viaLimited('/slow');
+  const queued = viaLimited('/');
+  assert.equal(limited.pending, 1);
+  assert.equal((await viaLimited('/')).error, 'UPSTREAM_OVERFLOW');
+  assert.deepEqual([(await busy).body, (await queued).body], ['slow', 'hello']);
+  assert.deepEqual([limited.connections, limited.pending], [1, 0]);
+  await p.destroy();
+});
+
+test('maxRequestsPerConnection closes a connection after that many requests', async () => {
+  const once = new CircuitBreakers('once', connectionPoolSettings({ http: { maxRequestsPerConnection: 1 } }), new Stats());
+  const p = new H1Pool(endpoint({ address: ADDR, port: (http.address() as { port: number }).port }));
+  const ports = new Set<number>();
+  const seen = (req: { socket: { remotePort?: number } }) => ports.add(req.socket.remotePort ?? 0);
+  http.on('request', seen);
+  for (let i = 0; i < 3; i++) assert.equal((await send(p, 'GET', '/', undefined, false, null, once)).body, 'hello');
+  http.off('request', seen);
+  assert.equal(ports.size, 3); // three requests, three connections
+  await p.destroy();
 });

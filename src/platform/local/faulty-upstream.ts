@@ -42,6 +42,7 @@ export interface FaultyUpstream {
   readonly port: number;
   readonly name: string;
   readonly requests: number; // requests received, including reset ones
+  readonly connections: number; // connections accepted
   readonly hits: UpstreamHit[];
   script(s: UpstreamScript): void;
   close(): Promise<void>;
@@ -95,7 +96,9 @@ export async function startFaultyUpstream(opts: FaultyUpstreamOptions): Promise<
       timers.delete(timer);
     });
   });
+  let connections = 0;
   server.on('connection', (s) => {
+    connections++;
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
@@ -118,6 +121,9 @@ export async function startFaultyUpstream(opts: FaultyUpstreamOptions): Promise<
     name,
     get requests() {
       return hits.length;
+    },
+    get connections() {
+      return connections;
     },
     hits,
     script(s: UpstreamScript) {

@@ -6,7 +6,9 @@ import { closeServer, listen } from './server-lifecycle.js';
 
 // A TCP listener (Istio's tcp route with one destination): each connection is piped, bytes
 // both ways, to one host of `tcpCluster` chosen by the cluster's balancer. No cluster or no
-// healthy host (NC/UH) or a failed connect (UF) closes the client connection.
+// healthy host (NC/UH) or a failed connect (UF) closes the client connection, and so does the
+// cluster's tcp.maxConnections when reached (UO, Envoy's upstream_cx_overflow). A connection
+// idle for tcp.idleTimeout (Istio: 1 h) or not connected within tcp.connectTimeout is closed.
 
 export class TcpListener implements ActiveListener {
   readonly server: Server;
@@ -37,19 +39,31 @@ export class TcpListener implements ActiveListener {
       client.destroy();
       return;
     }
+    const breakers = cluster!.breakers;
+    if (!breakers.canOpenConnection()) {
+      breakers.overflow('upstream_cx_overflow');
+      stats.inc('tcp.response_flags.UO');
+      client.destroy();
+      return;
+    }
     this.sockets.add(client);
     host.active++;
+    breakers.connections++;
     const e = host.endpoint;
     const upstream = e.socketPath ? connect({ path: e.socketPath }) : connect({ host: e.address, port: e.port, noDelay: true });
     let connected = false;
+    const { connectTimeoutMs, tcpIdleTimeoutMs } = breakers.settings;
+    upstream.setTimeout(connectTimeoutMs);
     upstream.once('connect', () => {
       connected = true;
+      upstream.setTimeout(tcpIdleTimeoutMs);
     });
     client.pipe(upstream);
     upstream.pipe(client);
     const cleanup = () => {
       if (!this.sockets.delete(client)) return;
       host.active--;
+      breakers.connections--;
       upstream.destroy();
       client.destroy();
     };
@@ -58,6 +72,12 @@ export class TcpListener implements ActiveListener {
       cleanup();
     });
     client.on('error', cleanup);
+    // node resets a socket's timer on its reads and on its writes, and every byte piped is read
+    // on one socket and written on the other: the upstream's timer alone sees all the traffic.
+    upstream.on('timeout', () => {
+      stats.inc(connected ? 'tcp.idle_timeout' : 'tcp.response_flags.UF');
+      cleanup();
+    });
     upstream.on('close', cleanup);
     client.on('close', cleanup);
   }

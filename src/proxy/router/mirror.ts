@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { HttpStream } from '../http-stream.js';
 import { splitAuthority } from '../http-stream.js';
 import type { Stats } from '../stats.js';
+import type { H1Handler } from '../upstream/h1-client.js';
 import type { UpstreamHost } from '../upstream/host.js';
 
 // Istio's mirror (Envoy's request_mirror_policies): a fire-and-forget copy of the request to
@@ -25,8 +25,9 @@ export function mirrorRequest(s: HttpStream, clusterName: string, path: string, 
   host.active++;
   stats.inc('http.mirror.sent');
   const handler = new ShadowHandler(host, stats);
-  if (cluster!.def.protocol === 'http2') host.h2().dispatch(s.method, path, shadowHeaders, shadowBody, handler);
-  else host.dispatcher().dispatch({ path, method: s.method as Dispatcher.HttpMethod, headers: shadowHeaders, body: shadowBody }, handler);
+  const breakers = cluster!.breakers;
+  if (cluster!.def.protocol === 'http2') host.h2(breakers.settings).dispatch(s.method, path, shadowHeaders, shadowBody, handler);
+  else host.h1().dispatch(s.method, path, shadowHeaders, shadowBody, handler, breakers);
   return mainBody;
 }
 
@@ -56,7 +57,7 @@ function tee(body: IncomingMessage): [Readable, Readable] {
   return [main, shadow];
 }
 
-class ShadowHandler implements Dispatcher.DispatchHandlers {
+class ShadowHandler implements H1Handler {
   private done = false;
   constructor(
     private readonly host: UpstreamHost,

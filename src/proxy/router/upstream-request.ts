@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { TimerHandle } from '../clock.js';
 import type { HttpStream } from '../http-stream.js';
 import { Details, FLAGS_HEADER, LocalReplies, ResponseFlag, type LocalReplySpec, type ResponseFlagCode } from '../response-flags.js';
+import { OVERFLOW } from '../upstream/h1-client.js';
 import type { UpstreamHost } from '../upstream/host.js';
 import { sendLocalReply } from './local-reply.js';
 import { downstreamResponseHeaders } from './response-headers.js';
@@ -51,6 +52,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private perTryTimer: TimerHandle = undefined;
   /** The backoff before the next try while it runs (this try is over, the request is not). */
   private backoffTimer: TimerHandle = undefined;
+  /** The cluster's maxRetries refused a retry (the flag is then UO, not URX). */
+  private retryOverflowed = false;
 
   constructor(
     private readonly s: HttpStream,
@@ -72,20 +75,29 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   }
 
   private dispatch(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
+    const s = this.s;
+    const breakers = s.cluster!.breakers;
+    if (!breakers.canSendRequest()) {
+      // http2MaxRequests (Envoy max_requests) applies to every protocol.
+      breakers.overflow('upstream_rq_overflow');
+      this.finished = true;
+      this.clearRouteTimer();
+      sendLocalReply(s, LocalReplies.overflow, OVERLOADED);
+      return;
+    }
+    breakers.requests++;
     this.host.active++;
-    this.s.upstream = this;
+    s.upstream = this;
     const perTry = this.retry?.perTryTimeoutMs ?? 0;
-    if (perTry > 0) this.perTryTimer = this.s.listener.ctx.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
-    if (this.s.cluster!.def.protocol === 'http2') this.host.h2().dispatch(this.s.method, path, headers, body, this);
-    else if (body === null) this.host.h1().dispatch(this.s.method, path, headers, this);
-    else this.host.dispatcher().dispatch({ path, method: this.s.method as Dispatcher.HttpMethod, headers, body }, this);
+    if (perTry > 0) this.perTryTimer = s.listener.ctx.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
+    if (s.cluster!.def.protocol === 'http2') this.host.h2(breakers.settings).dispatch(s.method, path, headers, body, this);
+    else this.host.h1().dispatch(s.method, path, headers, body, this, breakers);
   }
 
   /** The client went away before the response ended (flag DC): stop the upstream request. */
   downstreamClosed(): void {
     if (this.backoffTimer !== undefined) {
-      this.s.listener.ctx.clock.clearTimeout(this.backoffTimer);
-      this.backoffTimer = undefined;
+      this.cancelBackoff();
       this.clearRouteTimer();
       this.s.responseFlag = ResponseFlag.DownstreamConnectionTermination;
       this.s.details = Details.downstreamDisconnect;
@@ -109,6 +121,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     if (statusCode < 200) return true; // 1xx: node:http already answered the client's Expect
     if (this.finished) return false;
     const s = this.s;
+    s.cluster!.outlier?.record(this.host, statusCode);
     let exhausted = false;
     if (this.retry !== null && this.retry.retriableResponse(statusCode, headers, s.headers)) {
       if (this.retryAllowed()) {
@@ -124,8 +137,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.details = Details.proxied;
     const out = downstreamResponseHeaders(s, headers);
     if (exhausted) {
-      s.responseFlag = withRetryLimit(s.responseFlag);
-      out.push(FLAGS_HEADER, ResponseFlag.UpstreamRetryLimitExceeded);
+      s.responseFlag = this.gaveUp(s.responseFlag);
+      out.push(FLAGS_HEADER, this.retryOverflowed ? ResponseFlag.UpstreamOverflow : ResponseFlag.UpstreamRetryLimitExceeded);
     }
     s.res.writeHead(statusCode, out);
     // An h2 client may get trailers after the body: the response ends in onComplete only.
@@ -162,10 +175,17 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     const s = this.s;
     if (!this.responseStarted) {
       const spec = classify(err);
+      if (spec === LocalReplies.overflow) {
+        // The connection pool's limits refused the request: not the host's fault, never retried (Envoy).
+        this.done();
+        sendLocalReply(s, spec, OVERLOADED);
+        return;
+      }
+      s.cluster!.outlier?.record(this.host, 503); // Envoy: a connect failure or reset counts as a 503
       if (this.retry !== null && this.retry.retriableReset(resetKind(spec, err))) {
         if (this.retryAllowed()) return this.retryLater(null);
         this.done();
-        sendLocalReply(s, { ...spec, flag: withRetryLimit(spec.flag) as ResponseFlagCode });
+        sendLocalReply(s, { ...spec, flag: this.gaveUp(spec.flag) as ResponseFlagCode }, this.retryOverflowed ? OVERLOADED : undefined);
         return;
       }
       this.done();
@@ -185,10 +205,12 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     this.timer = undefined;
     if (this.backoffTimer !== undefined) {
       // Between tries: no retry starts after the route timeout.
-      this.s.listener.ctx.clock.clearTimeout(this.backoffTimer);
-      this.backoffTimer = undefined;
+      this.cancelBackoff();
     } else if (this.finished) return;
-    else this.done();
+    else {
+      this.done();
+      if (!this.responseStarted) this.s.cluster!.outlier?.record(this.host, 504);
+    }
     const s = this.s;
     s.listener.ctx.stats.inc('upstream.rq_timeout');
     this.abortUpstream?.(new Error('upstream request timeout')); // not yet connected: onConnect aborts
@@ -210,23 +232,44 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     if (this.finished || this.responseStarted) return;
     const s = this.s;
     s.listener.ctx.stats.inc('upstream.rq_per_try_timeout');
+    s.cluster!.outlier?.record(this.host, 504);
     if (this.retry!.retriablePerTryTimeout() && this.retryAllowed()) return this.retryLater(new Error('upstream per try timeout'));
     const exhausted = this.retry!.retriablePerTryTimeout();
     this.done();
     this.abortUpstream?.(new Error('upstream per try timeout'));
-    const flag = exhausted ? withRetryLimit(ResponseFlag.UpstreamRequestTimeout) : ResponseFlag.UpstreamRequestTimeout;
+    const flag = exhausted ? this.gaveUp(ResponseFlag.UpstreamRequestTimeout) : ResponseFlag.UpstreamRequestTimeout;
     sendLocalReply(s, { ...LocalReplies.upstreamTimeout, flag: flag as ResponseFlagCode, details: Details.perTryTimeout });
   }
 
-  /** Another try is allowed: retries left, the route timer not fired, nothing sent downstream. */
+  /** Another try is allowed: retries left, the route timer not fired, nothing sent downstream, and the cluster's maxRetries not reached. */
   private retryAllowed(): boolean {
-    return this.tries <= this.retry!.attempts && !this.s.res.headersSent && !this.s.res.destroyed;
+    if (this.tries > this.retry!.attempts || this.s.res.headersSent || this.s.res.destroyed) return false;
+    const breakers = this.s.cluster!.breakers;
+    if (breakers.canRetry()) return true;
+    breakers.overflow('upstream_rq_retry_overflow');
+    this.retryOverflowed = true;
+    return false;
+  }
+
+  /** The flag of a request whose retries ended: URX when they ran out, UO when maxRetries refused one (Envoy). */
+  private gaveUp(flag: string): string {
+    const add = this.retryOverflowed ? ResponseFlag.UpstreamOverflow : ResponseFlag.UpstreamRetryLimitExceeded;
+    return flag === ResponseFlag.None ? add : `${flag},${add}`;
+  }
+
+  private cancelBackoff(): void {
+    this.s.listener.ctx.clock.clearTimeout(this.backoffTimer);
+    this.backoffTimer = undefined;
+    this.s.cluster!.breakers.retries--;
   }
 
   /** Ends this try (aborting its upstream stream with `abortWith`, if any) and schedules the next after the backoff. */
   private retryLater(abortWith: Error | null): void {
     this.finished = true;
     this.host.active--;
+    const breakers = this.s.cluster!.breakers;
+    breakers.requests--;
+    breakers.retries++; // outstanding until the backoff ends (Envoy's max_retries)
     this.clearPerTryTimer();
     if (abortWith !== null) this.abortUpstream?.(abortWith);
     this.abortUpstream = null; // the connection is gone or serves another request now
@@ -238,6 +281,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private nextTry(): void {
     this.backoffTimer = undefined;
     const s = this.s;
+    s.cluster!.breakers.retries--;
     const previous = this.previousHosts ?? [];
     previous.push(this.host);
     const host = retryHost(s, previous);
@@ -275,14 +319,14 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private done(): void {
     this.finished = true;
     this.host.active--;
+    this.s.cluster!.breakers.requests--;
     this.clearPerTryTimer();
     this.clearRouteTimer();
   }
 }
 
-function withRetryLimit(flag: string): string {
-  return flag === ResponseFlag.None ? ResponseFlag.UpstreamRetryLimitExceeded : `${flag},${ResponseFlag.UpstreamRetryLimitExceeded}`;
-}
+/** Envoy's header on replies a circuit breaker made. */
+const OVERLOADED = ['x-envoy-overloaded', 'true'];
 
 function resetKind(spec: LocalReplySpec, err: Error): ResetKind {
   if (spec === LocalReplies.connectFailure) return 'connect-failure';
@@ -312,6 +356,7 @@ const CONNECT_ERRORS = new Set([
 /** Which flag an upstream failure before the response started gets (Envoy's reset reasons). */
 function classify(err: Error): LocalReplySpec {
   const code = (err as { code?: string }).code ?? '';
+  if (code === OVERFLOW) return LocalReplies.overflow;
   if (CONNECT_ERRORS.has(code)) return LocalReplies.connectFailure;
   if (code === 'ECONNRESET' || code === 'EPIPE') return LocalReplies.remoteReset;
   return LocalReplies.connectionTermination;

@@ -1,16 +1,27 @@
 import { connect, type Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Endpoint } from '../../api/snapshot.js';
+import type { CircuitBreakers } from './circuit-breakers.js';
 
-// A minimal keep-alive HTTP/1.1 client for requests WITHOUT a body (most mesh traffic). Why not
-// undici here: on `meshmedic bench proxy` its per-request machinery (Request object, wasm parser
-// callbacks, timers, immediates) made a proxied request cost ~33 µs of CPU; with this client
-// it is ~28 µs (rpsRatio 0.30 -> 0.365). One write per request, one parse per read. Requests
-// with a body, and mirrors, still go through undici (host.dispatcher()).
+// The sidecar's keep-alive HTTP/1.1 client. Why not undici: on `meshmedic bench proxy` its
+// per-request machinery (Request object, wasm parser callbacks, timers, immediates) made a
+// proxied request cost ~33 µs of CPU; with this client it is ~28 µs (rpsRatio 0.30 -> 0.365).
+// One write per request head, one parse per read; a request body streams behind the head
+// (chunked when it has no content-length) with backpressure.
 //
-// The handler interface is undici's DispatchHandlers subset UpstreamRequest implements, so the
-// router is the same for both. Response framing follows RFC 9112 6.3: no body for HEAD, 1xx,
-// 204, 304; then chunked; then content-length; else until the connection closes.
+// Envoy's HTTP/1.1 connection pool rules hold here, against the limits of the cluster the
+// request belongs to (circuit-breakers.ts): an idle connection is reused; else a new one is
+// opened while the cluster is under tcp.maxConnections (or when this host has none at all, as
+// Envoy does so a request never waits on a host with no connection); else the request waits
+// in this host's queue, counted against http1MaxPendingRequests; a request that can neither
+// go nor wait overflows (503 UO, x-envoy-overloaded). A request waiting for its new connection
+// to connect counts as pending too. Connections close after maxRequestsPerConnection requests
+// and after idleTimeout without one.
+//
+// The handler interface is undici's DispatchHandlers subset UpstreamRequest implements.
+// Response framing follows RFC 9112 6.3: no body for HEAD, 1xx, 204, 304; then chunked; then
+// content-length; else until the connection closes.
 
 export interface H1Handler {
   onConnect(abort: (err?: Error) => void): void;
@@ -45,6 +56,20 @@ function socketError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** Error code of a request the connection pool limits refused (UO). */
+export const OVERFLOW = 'UPSTREAM_OVERFLOW';
+
+/** A request as queued or moved between connections before its head was written. */
+interface Outgoing {
+  handler: H1Handler;
+  headRequest: boolean;
+  /** The request head, ready to write. */
+  head: string;
+  body: Readable | null;
+  chunked: boolean;
+  breakers: CircuitBreakers;
+}
+
 class H1Connection {
   readonly socket: Socket;
   handler: H1Handler | null = null;
@@ -58,6 +83,13 @@ class H1Connection {
   private connected = false;
   /** A request waiting for its deferred write (see `send`). */
   private pendingWrite: string | null = null;
+  /** The body of the request in flight while it streams upstream. */
+  private body: Readable | null = null;
+  private chunked = false;
+  /** Requests sent on this connection (maxRequestsPerConnection). */
+  private served = 0;
+  /** The breakers a request waiting for this connection to connect is counted as pending in. */
+  private pendingIn: CircuitBreakers | null = null;
   readonly abort = (err?: Error): void => this.fail(err ?? socketError('aborted', 'UND_ERR_ABORTED'), false);
   readonly resume = (): void => {
     this.socket.resume();
@@ -66,16 +98,20 @@ class H1Connection {
   constructor(
     private readonly pool: H1Pool,
     endpoint: Endpoint,
+    /** The cluster that opened the connection: its limits and its count of connections. */
+    private readonly breakers: CircuitBreakers,
   ) {
     const s = endpoint.socketPath ? connect({ path: endpoint.socketPath }) : connect({ host: endpoint.address, port: endpoint.port });
     this.socket = s;
+    breakers.connections++;
     s.setNoDelay(true);
-    // Connect timeout first; once connected, the idle keep-alive timeout (busy sockets ignore it:
-    // Istio has no request timeout unless a route sets one).
-    s.setTimeout(pool.connectTimeoutMs);
+    // Connect timeout first; once connected, the idle timeout (busy sockets ignore it: Istio has
+    // no request timeout unless a route sets one).
+    s.setTimeout(breakers.settings.connectTimeoutMs);
     s.once('connect', () => {
       this.connected = true;
-      s.setTimeout(pool.keepAliveTimeoutMs);
+      this.stopPending();
+      s.setTimeout(breakers.settings.idleTimeoutMs);
     });
     s.on('timeout', () => {
       if (!this.connected) this.fail(socketError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'), true);
@@ -84,10 +120,20 @@ class H1Connection {
     s.on('data', (d: Buffer) => this.onBytes(d));
     s.on('end', () => this.onEnd());
     s.on('error', (err) => this.fail(err, true));
+    s.on('drain', this.resumeBody);
     s.on('close', () => {
+      this.breakers.connections--;
+      this.stopPending();
       this.pool.forget(this);
       if (this.handler) this.onEnd();
     });
+  }
+
+  private stopPending(): void {
+    if (this.pendingIn !== null) {
+      this.pendingIn.pending--;
+      this.pendingIn = null;
+    }
   }
 
   /**
@@ -95,33 +141,87 @@ class H1Connection {
    * the write waits one event loop turn so bytes the upstream sent unasked (a desync attempt, or
    * a close) are seen first: the socket is then dropped and the request goes out on a new one.
    */
-  send(method: string, path: string, headers: IncomingHttpHeaders, handler: H1Handler, reused: boolean): void {
+  send(method: string, path: string, headers: IncomingHttpHeaders, body: Readable | null, handler: H1Handler, breakers: CircuitBreakers, reused: boolean): void {
+    const chunked = body !== null && headers['content-length'] === undefined;
+    this.start(handler, method === 'HEAD', requestHead(method, path, headers, body !== null, chunked), body, chunked, breakers, reused);
+  }
+
+  /** Takes over a request that waited in the queue, or whose reused socket turned out unusable before it was written. */
+  adopt(o: Outgoing, reused: boolean): void {
+    this.start(o.handler, o.headRequest, o.head, o.body, o.chunked, o.breakers, reused);
+  }
+
+  private start(handler: H1Handler, headRequest: boolean, head: string, body: Readable | null, chunked: boolean, breakers: CircuitBreakers, reused: boolean): void {
     this.handler = handler;
-    this.headRequest = method === 'HEAD';
+    this.headRequest = headRequest;
     this.reset();
-    let out = `${method} ${path} HTTP/1.1\r\n`;
-    for (const k in headers) {
-      const v = headers[k];
-      if (v === undefined) continue;
-      if (typeof v === 'string') out += `${k}: ${v}\r\n`;
-      else for (let i = 0; i < v.length; i++) out += `${k}: ${v[i]}\r\n`;
-    }
-    out += 'connection: keep-alive\r\n'; // as undici sends it
-    if (EXPECTS_PAYLOAD.has(method) && headers['content-length'] === undefined) out += 'content-length: 0\r\n';
     handler.onConnect(this.abort);
     if (this.handler !== handler) return; // aborted in onConnect
-    if (hasForbidden(method, path, headers)) {
-      this.handler = null;
-      this.pool.release(this);
-      handler.onError(socketError('invalid request header', 'UND_ERR_INVALID_ARG'));
-      return;
-    }
+    this.served++;
+    this.body = body;
+    this.chunked = chunked;
     if (!reused) {
-      this.socket.write(out + '\r\n', 'latin1');
+      this.waitForConnect(breakers);
+      this.socket.write(head, 'latin1');
+      if (body !== null) this.streamBody();
       return;
     }
-    this.pendingWrite = out + '\r\n';
+    this.pendingWrite = head;
     setImmediate(this.flush);
+  }
+
+  /** A request on a connection still connecting is pending (Envoy counts it so). */
+  private waitForConnect(breakers: CircuitBreakers): void {
+    if (this.connected || this.pendingIn !== null) return;
+    breakers.pending++;
+    this.pendingIn = breakers;
+  }
+
+  private streamBody(): void {
+    const body = this.body!;
+    body.on('data', this.onBodyData);
+    body.once('end', this.onBodyEnd);
+    body.once('error', this.onBodyError);
+  }
+
+  private readonly onBodyData = (chunk: Buffer): void => {
+    const body = this.body;
+    if (body === null || chunk.length === 0) return;
+    const s = this.socket;
+    let ok: boolean;
+    if (this.chunked) {
+      s.cork(); // one writev for size line, data and CRLF
+      s.write(chunk.length.toString(16) + '\r\n', 'latin1');
+      s.write(chunk);
+      ok = s.write('\r\n', 'latin1');
+      s.uncork();
+    } else ok = s.write(chunk);
+    if (!ok) body.pause();
+  };
+
+  private readonly onBodyEnd = (): void => {
+    if (this.body === null) return;
+    if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.detachBody();
+  };
+
+  private readonly onBodyError = (err: Error): void => {
+    if (this.body === null) return;
+    this.detachBody();
+    this.fail(err, true);
+  };
+
+  private readonly resumeBody = (): void => {
+    this.body?.resume();
+  };
+
+  private detachBody(): void {
+    const body = this.body;
+    if (body === null) return;
+    this.body = null;
+    body.off('data', this.onBodyData);
+    body.off('end', this.onBodyEnd);
+    body.off('error', this.onBodyError);
   }
 
   private reset(): void {
@@ -141,16 +241,8 @@ class H1Connection {
     }
     this.pendingWrite = null;
     this.socket.write(out, 'latin1');
+    if (this.body !== null) this.streamBody();
   };
-
-  /** Takes over a request whose reused socket turned out unusable before it was written. */
-  adopt(handler: H1Handler, headRequest: boolean, out: string): void {
-    this.handler = handler;
-    this.headRequest = headRequest;
-    this.reset();
-    handler.onConnect(this.abort);
-    if (this.handler === handler) this.socket.write(out, 'latin1');
-  }
 
   /** The pool is destroyed: end the request in flight with `err`. */
   abortWith(err: Error): void {
@@ -346,8 +438,12 @@ class H1Connection {
     const h = this.handler!;
     this.handler = null;
     this.state = Body.Head;
-    if (extra > 0 || !this.keepAlive) this.socket.destroy();
-    else this.pool.release(this);
+    const perConnection = this.breakers.settings.maxRequestsPerConnection;
+    // A response that ends before its request body was all sent leaves the connection unusable.
+    if (extra > 0 || !this.keepAlive || this.body !== null || (perConnection > 0 && this.served >= perConnection)) {
+      this.detachBody();
+      this.socket.destroy();
+    } else this.pool.release(this);
     h.onComplete(null);
   }
 
@@ -356,10 +452,12 @@ class H1Connection {
     const out = this.pendingWrite;
     const h = this.handler;
     if (out === null || !h) return;
+    const body = this.body;
     this.pendingWrite = null;
     this.handler = null;
+    this.body = null;
     this.pool.forget(this);
-    this.pool.fresh().adopt(h, this.headRequest, out);
+    this.pool.fresh(this.breakers).adopt({ handler: h, headRequest: this.headRequest, head: out, body, chunked: this.chunked, breakers: this.breakers }, false);
   }
 
   private onEnd(): void {
@@ -388,12 +486,28 @@ class H1Connection {
       return;
     }
     this.pendingWrite = null;
+    this.detachBody();
     const h = this.handler;
     this.handler = null;
     this.socket.destroy();
     this.pool.forget(this);
     if (h && report) h.onError(err);
   }
+}
+
+/** The request line and headers, ready to write. */
+function requestHead(method: string, path: string, headers: IncomingHttpHeaders, hasBody: boolean, chunked: boolean): string {
+  let out = `${method} ${path} HTTP/1.1\r\n`;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined) continue;
+    if (typeof v === 'string') out += `${k}: ${v}\r\n`;
+    else for (let i = 0; i < v.length; i++) out += `${k}: ${v[i]}\r\n`;
+  }
+  out += 'connection: keep-alive\r\n'; // as undici sends it
+  if (chunked) out += 'transfer-encoding: chunked\r\n';
+  else if (!hasBody && EXPECTS_PAYLOAD.has(method) && headers['content-length'] === undefined) out += 'content-length: 0\r\n';
+  return out + '\r\n';
 }
 
 function hasForbidden(method: string, path: string, headers: IncomingHttpHeaders): boolean {
@@ -413,38 +527,74 @@ function hasForbidden(method: string, path: string, headers: IncomingHttpHeaders
 export class H1Pool {
   private readonly idle: H1Connection[] = [];
   private readonly all = new Set<H1Connection>();
+  /** Requests waiting for a connection (Envoy's pending requests), oldest first. */
+  private readonly queue: Outgoing[] = [];
   private closing = false;
 
-  constructor(
-    private readonly endpoint: Endpoint,
-    readonly connectTimeoutMs: number,
-    readonly keepAliveTimeoutMs: number,
-  ) {}
+  constructor(private readonly endpoint: Endpoint) {}
 
-  dispatch(method: string, path: string, headers: IncomingHttpHeaders, handler: H1Handler): void {
+  /** Sends a request of the cluster whose limits are `breakers` (the file comment has the rules). */
+  dispatch(method: string, path: string, headers: IncomingHttpHeaders, body: Readable | null, handler: H1Handler, breakers: CircuitBreakers): void {
+    if (hasForbidden(method, path, headers)) return handler.onError(socketError('invalid request header', 'UND_ERR_INVALID_ARG'));
     const c = this.idle.pop();
-    if (c) c.send(method, path, headers, handler, true);
-    else this.fresh().send(method, path, headers, handler, false);
+    if (c !== undefined) return c.send(method, path, headers, body, handler, breakers, true);
+    const canOpen = breakers.canOpenConnection() || this.all.size === 0;
+    if (!canOpen) breakers.overflow('upstream_cx_overflow');
+    if (!breakers.canQueue()) {
+      breakers.overflow('upstream_rq_pending_overflow');
+      return handler.onError(socketError('pending requests overflow', OVERFLOW));
+    }
+    if (canOpen) return this.fresh(breakers).send(method, path, headers, body, handler, breakers, false);
+    this.enqueue(method, path, headers, body, handler, breakers);
   }
 
-  fresh(): H1Connection {
-    const c = new H1Connection(this, this.endpoint);
+  fresh(breakers: CircuitBreakers): H1Connection {
+    const c = new H1Connection(this, this.endpoint, breakers);
     this.all.add(c);
     return c;
   }
 
+  /** A connection finished its request and may be reused: the oldest waiting request gets it. */
   release(c: H1Connection): void {
     if (this.closing) {
       c.socket.destroy();
       return;
     }
-    this.idle.push(c);
+    const next = this.dequeue();
+    if (next !== undefined) c.adopt(next, true);
+    else this.idle.push(c);
   }
 
+  /** A connection is gone: a waiting request may open a new one in its place. */
   forget(c: H1Connection): void {
     this.all.delete(c);
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
+    const first = this.queue[0];
+    if (first !== undefined && !this.closing && (first.breakers.canOpenConnection() || this.all.size === 0)) {
+      const next = this.dequeue()!;
+      this.fresh(next.breakers).adopt(next, false);
+    }
+  }
+
+  /** Queues a request; its abort (route timeout, client gone) takes it off the queue. */
+  private enqueue(method: string, path: string, headers: IncomingHttpHeaders, body: Readable | null, handler: H1Handler, breakers: CircuitBreakers): void {
+    const chunked = body !== null && headers['content-length'] === undefined;
+    const o: Outgoing = { handler, headRequest: method === 'HEAD', head: requestHead(method, path, headers, body !== null, chunked), body, chunked, breakers };
+    this.queue.push(o);
+    breakers.pending++;
+    handler.onConnect(() => {
+      const i = this.queue.indexOf(o);
+      if (i < 0) return;
+      this.queue.splice(i, 1);
+      breakers.pending--;
+    });
+  }
+
+  private dequeue(): Outgoing | undefined {
+    const o = this.queue.shift();
+    if (o !== undefined) o.breakers.pending--;
+    return o;
   }
 
   /** Closes idle connections now and busy ones when their response ends. */
@@ -456,6 +606,10 @@ export class H1Pool {
 
   destroy(): Promise<void> {
     this.closing = true;
+    for (const o of this.queue.splice(0)) {
+      o.breakers.pending--;
+      o.handler.onError(socketError('destroyed', 'UND_ERR_DESTROYED'));
+    }
     for (const c of [...this.all]) c.abortWith(socketError('destroyed', 'UND_ERR_DESTROYED'));
     return Promise.resolve();
   }
