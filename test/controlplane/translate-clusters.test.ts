@@ -264,3 +264,21 @@ spec:
   assert.equal(action.kind === 'route' && action.timeoutMs, 2000);
   assert.deepEqual(action.kind === 'route' && action.retries, { attempts: 1 });
 });
+
+test('notes: connectionPool fields the sidecar does not act on are reported; the enforced ones are not', () => {
+  const { notes, snapshot } = translate(`
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings}
+spec:
+  host: ratings
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 3, connectTimeout: 1s, maxConnectionDuration: 1h}
+      http: {http1MaxPendingRequests: 2, maxRetries: 1, h2UpgradePolicy: UPGRADE}
+`);
+  const pool = notes.filter((n) => n.includes('connectionPool'));
+  assert.deepEqual(pool.map((n) => n.replace(/^.*connectionPool\./, '').replace(/ is.*/, '')).sort(), ['http.h2UpgradePolicy', 'tcp.maxConnectionDuration']);
+  assert.ok(pool.every((n) => n.startsWith('DestinationRule bookinfo/ratings')), pool.join('\n'));
+  assert.deepEqual((cluster(snapshot, out(9080, '', 'ratings.bookinfo.svc.cluster.local'))?.connectionPool as { tcp: unknown }).tcp, { maxConnections: 3, connectTimeout: '1s', maxConnectionDuration: '1h' });
+});

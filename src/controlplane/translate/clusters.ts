@@ -4,6 +4,7 @@ import type { MeshService, ServicePort } from '../services.js';
 import { destinationRuleFor, effectivePolicy, type TrafficPolicy } from './destination-rules.js';
 import { serviceEndpoints, subsetEndpoints } from './endpoints.js';
 import { clusterName } from './hosts.js';
+import { noteUnsupportedPoolFields } from './connection-pool.js';
 import { balancerSettings } from './load-balancer.js';
 import type { NodeContext } from './node-context.js';
 
@@ -61,7 +62,10 @@ function makeCluster(
     if (lb.hashPolicy) cluster.hashPolicy = lb.hashPolicy;
     if (lb.ringSize !== undefined) cluster.ringSize = lb.ringSize;
   }
-  if (policy?.connectionPool !== undefined) cluster.connectionPool = policy.connectionPool;
+  if (policy?.connectionPool !== undefined) {
+    cluster.connectionPool = policy.connectionPool;
+    noteUnsupportedPoolFields(policy.connectionPool, origin ?? svc.origin, ctx.notes);
+  }
   if (policy?.outlierDetection !== undefined) cluster.outlierDetection = policy.outlierDetection;
   if (policy?.tls !== undefined) cluster.tls = policy.tls;
   if (origin) cluster.origin = origin;
