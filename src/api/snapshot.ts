@@ -24,6 +24,18 @@ export interface ProxySnapshot {
   routes: RouteConfig[];
   clusters: Cluster[];
   endpoints: ClusterLoadAssignment[];
+  /** What Istio's Telemetry resources (and mesh defaults) ask of this proxy; absent: the defaults below. */
+  telemetry?: TelemetrySettings;
+}
+
+/** Telemetry for one proxy, resolved from the Telemetry resources that select it (Istio's precedence). */
+export interface TelemetrySettings {
+  /** Access logging (Istio: off unless a Telemetry resource or the mesh config turns it on). */
+  accessLog?: { enabled: boolean; format: 'text' | 'json' };
+  /** Istio standard metrics (on by default; a Telemetry `metrics` override can disable them). */
+  metrics?: { enabled: boolean };
+  /** Trace sampling in percent (Istio's default: 1%). */
+  tracing?: { samplingPercent: number };
 }
 
 // ---------------------------------------------------------------- listeners
@@ -171,6 +183,9 @@ export interface Endpoint {
   /** For inbound clusters of synthetic workloads: the application's unix socket (address/port then unused). */
   socketPath?: string;
   instance: string; // workload instance name (or WorkloadEntry/ServiceEntry endpoint name)
+  /** The workload and namespace behind the endpoint (istiod's endpoint metadata `istio.workload`), for telemetry's destination labels. */
+  workload?: string;
+  namespace?: string;
   labels: Record<string, string>;
   weight?: number;
   /** False when the registry knows the instance is down (process exited). */
@@ -208,6 +223,8 @@ export interface AckMessage {
 /** Ports every sidecar uses on its own address, as Istio does (15001 outbound, 15006 inbound capture is not needed here). */
 export const OUTBOUND_HTTP_PORT = 15001;
 export const PROXY_ADMIN_PORT = 15000;
+/** Where a sidecar serves Istio's standard metrics in Prometheus text format (`/stats/prometheus`), as Envoy under Istio does. */
+export const PROXY_STATS_PORT = 15090;
 
 // ---------------------------------------------------------------- registry
 

@@ -15,7 +15,7 @@ import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 // config changes and a control plane crash happen under steady load, and failures are counted.
 
 const home = mkdtempSync(join(tmpdir(), 'mm-e2e-'));
-const env = { MESHMEDIC_HOME: home };
+const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.11' };
 const state = new StateDir(home);
 const cli = (args: string[]) => runCli(args, undefined, env);
 

@@ -11,7 +11,7 @@ import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 // over plain TCP through the sidecars (a TCP readiness probe gates it).
 
 const home = mkdtempSync(join(tmpdir(), 'mm-e2e-boutique-'));
-const env = { MESHMEDIC_HOME: home };
+const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.12' };
 const state = new StateDir(home);
 
 after(() => {

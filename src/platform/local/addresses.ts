@@ -4,6 +4,15 @@
 
 const BASE = [127, 10]; // 127.10.0.0/16, away from 127.0.0.1 where other software listens
 
+/**
+ * The /16 for instance addresses: `MESHMEDIC_ADDRESS_BASE` (`127.N`) lets two meshes run on one
+ * machine (tests run meshes side by side); else 127.10.
+ */
+export function addressBase(env: NodeJS.ProcessEnv = process.env): number[] {
+  const m = /^127\.(\d{1,3})$/.exec(env.MESHMEDIC_ADDRESS_BASE ?? '');
+  return m && Number(m[1]) <= 255 ? [127, Number(m[1])] : BASE;
+}
+
 export class AddressAllocator {
   private next = 1;
   private readonly byName = new Map<string, string>();

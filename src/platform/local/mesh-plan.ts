@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Resource } from '../../api/resource.js';
 import type { ProxyNode, WorkloadInstance } from '../../api/snapshot.js';
 import { nodeIdOf } from '../../controlplane/registry.js';
-import { AddressAllocator } from './addresses.js';
+import { AddressAllocator, addressBase } from './addresses.js';
 import { loadTopology } from './topology/parse.js';
 import { planMesh } from './topology/plan.js';
 import type { WorkloadSpec } from './workload/spec.js';
@@ -24,7 +24,7 @@ export interface LocalPlan {
 }
 
 export function planLocalMesh(stateRoot: string, topologyFiles: readonly string[]): LocalPlan {
-  const addresses = new AddressAllocator();
+  const addresses = new AddressAllocator(addressBase());
   const plan: LocalPlan = { resources: [], instances: [] };
   for (const file of topologyFiles) {
     const { topology } = loadTopology(file);
