@@ -66,7 +66,12 @@ function makeCluster(
     cluster.connectionPool = policy.connectionPool;
     noteUnsupportedPoolFields(policy.connectionPool, origin ?? svc.origin, ctx.notes);
   }
-  if (policy?.outlierDetection !== undefined) cluster.outlierDetection = policy.outlierDetection;
+  if (policy?.outlierDetection !== undefined) {
+    cluster.outlierDetection = policy.outlierDetection;
+    // The sidecar runs Envoy's non-split mode only (src/proxy/upstream/outlier-settings.ts).
+    const split = policy.outlierDetection?.splitExternalLocalOriginErrors;
+    if (split === true || split === 'true') ctx.notes.add(origin ?? svc.origin, 'outlierDetection.splitExternalLocalOriginErrors (and consecutiveLocalOriginFailures) is not implemented yet; local-origin failures count as 5xx');
+  }
   if (policy?.tls !== undefined) cluster.tls = policy.tls;
   if (origin) cluster.origin = origin;
   return cluster;

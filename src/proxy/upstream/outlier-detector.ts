@@ -97,7 +97,7 @@ export class OutlierDetector implements HostOutcomes {
       this.monitors.delete(host);
     }
     for (const h of pool) if (!this.monitors.has(h)) this.monitors.set(h, new HostMonitor(h));
-    if (this.cluster !== null && this.cluster !== cluster && this.cluster.outlier === this) this.cluster.outlier = null;
+    // The previous snapshot's cluster keeps reporting here: its requests in flight still count.
     this.cluster = cluster;
     cluster.outlier = this;
     this.updatePanic();
