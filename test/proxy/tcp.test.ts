@@ -17,13 +17,21 @@ function tcpSnapshot(): ProxySnapshot {
   return {
     version: '1',
     node,
-    listeners: [listener(3306, 'outbound|3306||db'), listener(3307, 'outbound|3307||dead'), listener(3308, 'outbound|3308||down')],
+    listeners: [listener(3306, 'outbound|3306||db'), listener(3307, 'outbound|3307||dead'), listener(3308, 'outbound|3308||down'), listener(3309, 'outbound|3309||mixed'), listener(3310, 'outbound|3310||limited')],
     routes: [],
-    clusters: [cluster('outbound|3306||db', 'ROUND_ROBIN', { protocol: 'tcp' }), cluster('outbound|3307||dead', 'ROUND_ROBIN', { protocol: 'tcp' }), cluster('outbound|3308||down', 'ROUND_ROBIN', { protocol: 'tcp' })],
+    clusters: [
+      cluster('outbound|3306||db', 'ROUND_ROBIN', { protocol: 'tcp' }),
+      cluster('outbound|3307||dead', 'ROUND_ROBIN', { protocol: 'tcp' }),
+      cluster('outbound|3308||down', 'ROUND_ROBIN', { protocol: 'tcp' }),
+      cluster('outbound|3309||mixed', 'ROUND_ROBIN', { protocol: 'tcp', outlierDetection: { consecutive5xxErrors: 1, maxEjectionPercent: 50 } }),
+      cluster('outbound|3310||limited', 'ROUND_ROBIN', { protocol: 'tcp', connectionPool: { tcp: { maxConnections: 1 } } }),
+    ],
     endpoints: [
       assignment('outbound|3306||db', [endpoint(`${NET}.10`, 3306), endpoint(`${NET}.11`, 3306)]),
       assignment('outbound|3307||dead', [endpoint(`${NET}.99`, 3306)]),
       assignment('outbound|3308||down', [endpoint(`${NET}.10`, 3306, { healthy: false })]),
+      assignment('outbound|3309||mixed', [endpoint(`${NET}.98`, 3306), endpoint(`${NET}.10`, 3306)]),
+      assignment('outbound|3310||limited', [endpoint(`${NET}.11`, 3306)]),
     ],
   };
 }
@@ -76,5 +84,26 @@ describe('tcp listeners', { timeout: 60_000 }, () => {
   test('no healthy endpoint (UH) closes the client connection', async () => {
     assert.equal(await exchange(3308, 'x'), null);
     assert.equal(sidecar.stats.get('tcp.response_flags.UH'), 1);
+  });
+
+  test('outlier detection: a refused connect counts as a 503 and ejects the host (Envoy TCP proxy, non-split mode)', async () => {
+    assert.equal(await exchange(3309, 'a'), null); // round robin starts on the dead endpoint
+    const replies: Array<string | null> = [];
+    for (let i = 0; i < 3; i++) replies.push(await exchange(3309, `m${i}`));
+    assert.deepEqual(replies, ['db0:m0', 'db0:m1', 'db0:m2']); // ejected after one error: every connection goes to the live one
+    assert.equal(sidecar.stats.get('cluster.outbound|3309||mixed.outlier_detection.ejections_enforced_total'), 1);
+  });
+
+  test('connectionPool tcp.maxConnections: a connection beyond the limit is closed (UO), the one in use is not', async () => {
+    const held = connect({ host: PROXY, port: 3310 });
+    const firstReply = new Promise<string>((r) => held.once('data', (c) => r(c.toString())));
+    held.write('keep');
+    assert.equal(await firstReply, 'db1:keep'); // the one allowed connection is up
+    assert.equal(await exchange(3310, 'more'), null);
+    assert.equal(sidecar.stats.get('tcp.response_flags.UO'), 1);
+    assert.equal(sidecar.stats.get('cluster.outbound|3310||limited.upstream_cx_overflow'), 1);
+    const closed = new Promise((r) => held.once('close', r));
+    held.end();
+    await closed;
   });
 });

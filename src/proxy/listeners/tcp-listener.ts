@@ -56,6 +56,7 @@ export class TcpListener implements ActiveListener {
     upstream.setTimeout(connectTimeoutMs);
     upstream.once('connect', () => {
       connected = true;
+      cluster!.outlier?.record(host, 200); // Envoy's TCP proxy: a connect success resets the host's count
       upstream.setTimeout(tcpIdleTimeoutMs);
     });
     client.pipe(upstream);
@@ -69,6 +70,7 @@ export class TcpListener implements ActiveListener {
     };
     upstream.on('error', () => {
       stats.inc(connected ? 'tcp.response_flags.UR' : 'tcp.response_flags.UF');
+      if (!connected) cluster!.outlier?.record(host, 503); // a connect failure counts as a 503 (non-split mode)
       cleanup();
     });
     client.on('error', cleanup);
