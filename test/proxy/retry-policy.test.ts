@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { compileRetryPolicy, DEFAULT_RETRY_POLICY, retryBackoffMs } from '../../src/proxy/router/retry-policy.js';
 
 // The retry policy as compiled from a VirtualService `retries` block (istiod's retry.ConvertPolicy
-// and Envoy's retry_on conditions), without sockets: the router tests (retries.test.ts) cover
+// and Envoy's retry_on conditions), without sockets: the conformance rows (conformance/retry-*.test.ts) cover
 // the same rules end to end.
 
 const http = {};
