@@ -23,9 +23,27 @@ export const ResponseFlag = {
 
 export type ResponseFlagCode = (typeof ResponseFlag)[keyof typeof ResponseFlag];
 
+/** Envoy's order of flags in a combined value (its CoreResponseFlag enum): `UT,DI`, `DI,FI`, `UF,URX`. */
+const FLAG_ORDER = ['LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC', 'URX', 'SI', 'IH', 'DPE', 'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR'];
+
+/** `current` with `flag` added, in Envoy's order (`-` is no flag). Only runs when a second flag joins: off the common path. */
+export function withFlag(current: string, flag: string): string {
+  if (current === ResponseFlag.None || current === '') return flag;
+  const flags = current.split(',');
+  if (flags.includes(flag)) return current;
+  flags.push(flag);
+  return flags.sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b)).join(',');
+}
+
 /** Response header carrying the flag of a locally made reply. */
 export const FLAGS_HEADER = 'x-meshmedic-flags';
 export const SERVER_NAME = 'meshmedic';
+
+/** The client went away before its response ended: DC joins the stream's flag (`DI,DC`), details say so. */
+export function markDownstreamClosed(s: { responseFlag: string; details: string }): void {
+  s.responseFlag = withFlag(s.responseFlag, ResponseFlag.DownstreamConnectionTermination);
+  s.details = Details.downstreamDisconnect;
+}
 
 /** A reply the proxy makes itself: status, flag, Envoy-style details and body. */
 export interface LocalReplySpec {
@@ -62,11 +80,19 @@ export const LocalReplies = {
     details: 'upstream_reset_before_response_started{overflow}',
     body: resetBody('overflow'),
   },
+  /** An HTTP/2 upstream reset the stream (RST_STREAM) before the response headers. */
   remoteReset: {
     status: 503,
     flag: 'UR',
     details: 'upstream_reset_before_response_started{remote_reset}',
     body: resetBody('remote reset'),
+  },
+  /** An HTTP/2 upstream refused the stream (REFUSED_STREAM): retriable by `refused-stream`. */
+  refusedStream: {
+    status: 503,
+    flag: 'UR',
+    details: 'upstream_reset_before_response_started{remote_refused_stream_reset}',
+    body: resetBody('remote refused stream reset'),
   },
 } satisfies Record<string, LocalReplySpec>;
 
@@ -75,7 +101,10 @@ export const Details = {
   proxied: 'via_upstream',
   directResponse: 'direct_response',
   redirect: 'redirect',
+  /** An HTTP/2 stream reset after the response started (flag UR). */
   resetAfterResponseStarted: 'upstream_reset_after_response_started{remote_reset}',
+  /** An HTTP/1.1 upstream connection closed or reset after the response started (flag UC). */
+  terminatedAfterResponseStarted: 'upstream_reset_after_response_started{connection_termination}',
   downstreamDisconnect: 'downstream_remote_disconnect',
   /** The route timeout fired after the response started: the downstream stream is reset. */
   responseTimeout: 'response_timeout',

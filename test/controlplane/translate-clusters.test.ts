@@ -282,3 +282,18 @@ spec:
   assert.ok(pool.every((n) => n.startsWith('DestinationRule bookinfo/ratings')), pool.join('\n'));
   assert.deepEqual((cluster(snapshot, out(9080, '', 'ratings.bookinfo.svc.cluster.local'))?.connectionPool as { tcp: unknown }).tcp, { maxConnections: 3, connectTimeout: '1s', maxConnectionDuration: '1h' });
 });
+
+test('notes: retries.retryRemoteLocalities is reported; backoff and retryIgnorePreviousHosts reach the sidecar', () => {
+  const { notes, snapshot } = translate(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http: [{route: [{destination: {host: ratings}}], retries: {attempts: 2, backoff: 100ms, retryIgnorePreviousHosts: false, retryRemoteLocalities: true}}]
+`);
+  assert.ok(notes.some((n) => n.includes('VirtualService bookinfo/ratings') && n.includes('retryRemoteLocalities')), notes.join('\n'));
+  assert.ok(!notes.some((n) => n.includes('backoff') || n.includes('retryIgnorePreviousHosts')), notes.join('\n'));
+  const routes = snapshot.routes.flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.routes));
+  assert.ok(routes.some((r) => r.action.kind === 'route' && (r.action.retries as { backoff?: string } | undefined)?.backoff === '100ms'));
+});

@@ -89,7 +89,10 @@ function routeAction(ctx: NodeContext, http: any, ns: string, port: number, wher
   const timeoutMs = durationMs(http?.timeout);
   if (timeoutMs !== undefined) action.timeoutMs = timeoutMs;
   // Carried as written: the sidecar's router reads `retries` (absent: Istio's default policy), its fault filter `fault`.
-  if (http?.retries !== undefined) action.retries = http.retries;
+  if (http?.retries !== undefined) {
+    action.retries = http.retries;
+    if (http.retries?.retryRemoteLocalities !== undefined) ctx.notes.add(where, 'retries.retryRemoteLocalities is not implemented (one machine, one locality); ignored');
+  }
   if (http?.fault !== undefined) action.fault = http.fault;
   return action;
 }

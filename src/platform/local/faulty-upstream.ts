@@ -43,6 +43,8 @@ export interface FaultyUpstream {
   readonly name: string;
   readonly requests: number; // requests received, including reset ones
   readonly connections: number; // connections accepted
+  readonly openConnections: number; // connections open now
+  nextConnectionClose(): Promise<void>; // resolves when a connection closes (either side)
   readonly hits: UpstreamHit[];
   script(s: UpstreamScript): void;
   close(): Promise<void>;
@@ -97,10 +99,16 @@ export async function startFaultyUpstream(opts: FaultyUpstreamOptions): Promise<
     });
   });
   let connections = 0;
+  let closeWaiters: Array<() => void> = [];
   server.on('connection', (s) => {
     connections++;
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    s.once('close', () => {
+      sockets.delete(s);
+      const w = closeWaiters;
+      closeWaiters = [];
+      for (const f of w) f();
+    });
   });
   server.keepAliveTimeout = 60_000; // connection reuse is part of what the proxy is tested on
 
@@ -124,6 +132,12 @@ export async function startFaultyUpstream(opts: FaultyUpstreamOptions): Promise<
     },
     get connections() {
       return connections;
+    },
+    get openConnections() {
+      return sockets.size;
+    },
+    nextConnectionClose() {
+      return new Promise<void>((r) => closeWaiters.push(r));
     },
     hits,
     script(s: UpstreamScript) {

@@ -14,8 +14,9 @@ import { durationMs } from '../../util/duration.js';
 // `fixedDelay` before it goes on to the router (flag DI); `abort` answers locally with
 // `httpStatus`, or HTTP 200 + `grpc-status` for `grpcStatus` (flag FI, body "fault filter
 // abort"). They are independent: the delay is drawn first, the abort after the delay, as Envoy
-// does; both may apply (flags `DI,FI`). A missing percentage means every request; the legacy
-// integer `percent` is read when `percentage` is absent. Time and randomness come from the
+// does; both may apply (flags `DI,FI`). A missing percentage means NO request, as on Istio
+// (istiod leaves Envoy's percentage unset, which is 0%; istio/istio#36303); the legacy integer
+// `percent` is read when `percentage` is absent. Time and randomness come from the
 // sidecar's injected clock and random source, so tests drive them.
 //
 // The router selects the route; this filter runs before it, so it selects the route itself,
@@ -79,7 +80,7 @@ export class FaultInjectionFilter implements HttpFilter {
     s.responseFlag = ResponseFlag.DelayInjected;
     this.ctx.stats.inc('fault.delays_injected');
     let timer: TimerHandle = undefined;
-    // The client may leave during the delay: nothing more to do for it.
+    // The client may leave during the delay (the listener records `DI,DC`): nothing more to do.
     const onClose = () => this.ctx.clock.clearTimeout(timer);
     s.res.once('close', onClose);
     timer = this.ctx.clock.setTimeout(() => {
@@ -156,9 +157,9 @@ function compileFault(fault: Record<string, any>): CompiledFault | null {
   return out.delayMs > 0 || out.abortStatus > 0 ? out : null;
 }
 
-/** `percentage.value` (0..100), else the legacy integer `percent`, else 100. */
+/** `percentage.value` (0..100), else the legacy integer `percent`, else 0 (Istio: unset never fires). */
 function percentOf(f: Record<string, any>): number {
-  const v = f.percentage != null ? Number(f.percentage.value ?? 0) : f.percent != null ? Number(f.percent) : 100;
+  const v = f.percentage != null ? Number(f.percentage.value ?? 0) : f.percent != null ? Number(f.percent) : 0;
   return Number.isFinite(v) ? Math.min(100, Math.max(0, v)) : 0;
 }
 

@@ -1,3 +1,4 @@
+import { markDownstreamClosed } from '../response-flags.js';
 import { createServer, type IncomingMessage, type Server as H1Server, type ServerResponse } from 'node:http';
 import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
@@ -120,7 +121,10 @@ function onResponseClose(this: TaggedResponse): void {
   const s = this[STREAM];
   if (!s || s.completed) return;
   this[STREAM] = undefined;
-  if (!this.writableFinished) s.upstream?.downstreamClosed();
+  if (!this.writableFinished) {
+    if (s.upstream !== null) s.upstream.downstreamClosed();
+    else markDownstreamClosed(s); // before any upstream request (a fault delay, a filter waiting)
+  }
   s.completed = true;
   if (s.status === 0 && this.headersSent) s.status = this.statusCode;
   runCompleteFilters(s);

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { durationMs } from '../../util/duration.js';
 import type { RandomSource } from '../clock.js';
 
@@ -7,7 +6,12 @@ import type { RandomSource } from '../clock.js';
 // - no `retries` block: Istio's default (2 retries on connect-failure, refused-stream,
 //   unavailable, cancelled, retriable-status-codes with 503);
 // - `attempts` absent or <= 0: no retries at all (istiod sends no policy);
-// - a block overrides only what it sets; bare numbers in `retryOn` are retriable status codes.
+// - a block overrides only what it sets; bare numbers in `retryOn` are retriable status codes;
+// - `backoff` is the base interval of the jittered backoff (Envoy caps it at 10 x base);
+// - `retryIgnorePreviousHosts` (default true) keeps Envoy's previous_hosts predicate.
+
+/** Envoy's default backoff base interval (istiod sets none unless `retries.backoff`). */
+export const RETRY_BASE_MS = 25;
 
 const ON_5XX = 1;
 const ON_GATEWAY_ERROR = 2;
@@ -43,18 +47,23 @@ export class RetryPolicy {
     private readonly statusCodes: readonly number[],
     /** Bit set of gRPC status codes (bit n = code n) that are retried. */
     private readonly grpc: number,
+    /** Base interval of the backoff in ms (Istio `retries.backoff`; Envoy's default 25). */
+    readonly backoffBaseMs: number = RETRY_BASE_MS,
+    /** A retry avoids the hosts already tried (Envoy's previous_hosts predicate; Istio `retryIgnorePreviousHosts`). */
+    readonly avoidPreviousHosts: boolean = true,
   ) {}
 
   /** Whether a response with these headers is retried (before anything went downstream). */
-  retriableResponse(status: number, raw: Array<Buffer | string>, request: IncomingHttpHeaders): boolean {
+  retriableResponse(status: number, raw: Array<Buffer | string>): boolean {
     const on = this.on;
     if (status >= 500) {
       if (on & ON_5XX) return true;
       if (on & ON_GATEWAY_ERROR && (status === 502 || status === 503 || status === 504)) return true;
     } else if (status === 409 && on & ON_RETRIABLE_4XX) return true;
     if (status >= 400 && on & ON_STATUS_CODES && this.statusCodes.includes(status)) return true;
-    // gRPC conditions: a trailers-only answer (HTTP 200, grpc-status in the headers) to a gRPC request.
-    if (this.grpc !== 0 && status === 200 && request['content-type']?.startsWith('application/grpc')) {
+    // gRPC conditions read `grpc-status` in the response headers, whatever the request (Envoy's
+    // RetryStateImpl::wouldRetryFromHeaders): a trailers-only gRPC answer carries it there.
+    if (this.grpc !== 0) {
       const code = grpcStatusOf(raw);
       if (code >= 0 && code < 31 && this.grpc & (1 << code)) return true;
     }
@@ -71,9 +80,9 @@ export class RetryPolicy {
     return false;
   }
 
-  /** Envoy retries a per-try timeout only on 5xx and gateway-error. */
+  /** A per-try timeout is a local reset of the try: Envoy retries it on 5xx, gateway-error and reset. */
   retriablePerTryTimeout(): boolean {
-    return (this.on & (ON_5XX | ON_GATEWAY_ERROR)) !== 0;
+    return (this.on & (ON_5XX | ON_GATEWAY_ERROR | ON_RESET)) !== 0;
   }
 }
 
@@ -86,15 +95,17 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = build(2, 0, DEFAULT_RETRY_ON, [
 export function compileRetryPolicy(retries: unknown): RetryPolicy | null {
   if (retries === undefined || retries === null) return DEFAULT_RETRY_POLICY;
   if (typeof retries !== 'object') return DEFAULT_RETRY_POLICY;
-  const r = retries as { attempts?: unknown; perTryTimeout?: unknown; retryOn?: unknown };
+  const r = retries as { attempts?: unknown; perTryTimeout?: unknown; retryOn?: unknown; backoff?: unknown; retryIgnorePreviousHosts?: unknown };
   const attempts = typeof r.attempts === 'number' && Number.isFinite(r.attempts) ? Math.floor(r.attempts) : 0;
   if (attempts <= 0) return null; // istiod: explicitly disabled
   const perTry = positiveMs(r.perTryTimeout);
-  if (typeof r.retryOn === 'string' && r.retryOn.trim() !== '') return build(attempts, perTry, r.retryOn, []);
-  return build(attempts, perTry, DEFAULT_RETRY_ON, [503]);
+  const base = positiveMs(r.backoff) || RETRY_BASE_MS;
+  const avoidPrevious = r.retryIgnorePreviousHosts !== false;
+  if (typeof r.retryOn === 'string' && r.retryOn.trim() !== '') return build(attempts, perTry, r.retryOn, [], base, avoidPrevious);
+  return build(attempts, perTry, DEFAULT_RETRY_ON, [503], base, avoidPrevious);
 }
 
-function build(attempts: number, perTryTimeoutMs: number, retryOn: string, codes: number[]): RetryPolicy {
+function build(attempts: number, perTryTimeoutMs: number, retryOn: string, codes: number[], backoffBaseMs = RETRY_BASE_MS, avoidPreviousHosts = true): RetryPolicy {
   let on = 0;
   let grpc = 0;
   const statusCodes = [...codes];
@@ -109,7 +120,7 @@ function build(attempts: number, perTryTimeoutMs: number, retryOn: string, codes
     else if (GRPC_CODES[c] !== undefined) grpc |= 1 << GRPC_CODES[c];
     // Unknown names are ignored, as Envoy does.
   }
-  return new RetryPolicy(attempts, perTryTimeoutMs, on, statusCodes, grpc);
+  return new RetryPolicy(attempts, perTryTimeoutMs, on, statusCodes, grpc, backoffBaseMs, avoidPreviousHosts);
 }
 
 /** A duration in ms (Istio's syntax, or a number of ms); 0 when absent or not positive. */
@@ -126,10 +137,12 @@ function grpcStatusOf(raw: Array<Buffer | string>): number {
   return -1;
 }
 
-/** Envoy's full-jitter backoff: retry n (1-based) waits uniform in [0, (2^n - 1) x 25 ms), at most 250 ms. */
-export const RETRY_BASE_MS = 25;
-export const RETRY_MAX_MS = 250;
-export function retryBackoffMs(retry: number, random: RandomSource): number {
-  const ceiling = Math.min(RETRY_MAX_MS, (2 ** Math.min(retry, 30) - 1) * RETRY_BASE_MS);
+/**
+ * Envoy's JitteredExponentialBackOffStrategy (since envoy#10417; its docs still show the older
+ * (2^n - 1) x base): retry n (1-based) waits uniform in [0, base x 2^(n-1)), the window capped at
+ * 10 x base (Envoy's default max_interval): 25, 50, 100, 200, 250 ms with Istio's 25 ms base.
+ */
+export function retryBackoffMs(retry: number, random: RandomSource, baseMs: number = RETRY_BASE_MS): number {
+  const ceiling = Math.min(10 * baseMs, baseMs * 2 ** Math.min(retry - 1, 30));
   return Math.floor(random() * ceiling);
 }

@@ -3,11 +3,12 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { TimerHandle } from '../clock.js';
 import type { HttpStream } from '../http-stream.js';
-import { Details, FLAGS_HEADER, LocalReplies, ResponseFlag, type LocalReplySpec, type ResponseFlagCode } from '../response-flags.js';
+import { Details, FLAGS_HEADER, LocalReplies, markDownstreamClosed, ResponseFlag, withFlag, type LocalReplySpec, type ResponseFlagCode } from '../response-flags.js';
 import { OVERFLOW } from '../upstream/h1-client.js';
 import type { UpstreamHost } from '../upstream/host.js';
 import { sendLocalReply } from './local-reply.js';
 import { downstreamResponseHeaders } from './response-headers.js';
+import { ReplayBuffer } from './replay-buffer.js';
 import { retryHost } from './retry-host.js';
 import { retryBackoffMs, type ResetKind, type RetryPolicy } from './retry-policy.js';
 
@@ -25,12 +26,15 @@ import { retryBackoffMs, type ResetKind, type RetryPolicy } from './retry-policy
 // Retries (retry-policy.ts): one UpstreamRequest per try; the first is the only one a request
 // without a retry allocates (plus its `tries` counter). A try is retried only before anything
 // went downstream: a retriable response is judged at its headers (dropped, the upstream stream
-// reset, as Envoy does), a failure before the headers by its reset reason, and only requests
-// without a body (nothing to replay). The next try waits a full-jitter backoff on the injected
-// clock, goes to a host not tried yet when there is one (previous_hosts, not on consistent-hash
-// clusters), and inherits the route timer: the route timeout covers every try, and when it fires
-// (in flight or during the backoff) the request ends with 504 UT, never retried. Out of retries,
-// the last response or failure goes downstream with `URX` added to its flag.
+// reset, as Envoy does), a failure before the headers by its reset reason. A request body is
+// kept as it streams (replay-buffer.ts, up to Envoy's 1 MiB buffer limit) and sent again; a body
+// that outgrew the limit or had not ended makes the try the last. The next try waits a
+// full-jitter backoff on the injected clock, goes to a host not tried yet when there is one
+// (previous_hosts, not on consistent-hash clusters, not with retryIgnorePreviousHosts: false),
+// and inherits the route timer: the route timeout covers every try, and when it fires (in flight
+// or during the backoff) the request ends with 504 UT, never retried. Out of retries, the last
+// response or failure goes downstream with `URX` added to its flag (`UO` when the cluster's
+// maxRetries refused the retry). Each try's outcome feeds the cluster's outlier detection.
 
 export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -52,6 +56,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
   private perTryTimer: TimerHandle = undefined;
   /** The backoff before the next try while it runs (this try is over, the request is not). */
   private backoffTimer: TimerHandle = undefined;
+  /** The request body as kept for a retry (null: no body, or no retry policy). */
+  private replay: ReplayBuffer | null = null;
   /** The cluster's maxRetries refused a retry (the flag is then UO, not URX). */
   private retryOverflowed = false;
 
@@ -62,16 +68,26 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
 
   /**
    * `timeoutMs`: the route timeout (0: none). Armed before dispatch: a synchronous failure clears it.
-   * `retry`: the route's retry policy; only requests without a body are retried.
+   * `retry`: the route's retry policy; a request body is kept for it (replay-buffer.ts).
    */
   start(path: string, headers: IncomingHttpHeaders, body: Readable | null, timeoutMs: number, retry: RetryPolicy | null = null): void {
     if (timeoutMs > 0) this.timer = this.s.listener.ctx.clock.setTimeout(() => this.s.upstream?.onTimeout(), timeoutMs);
-    if (retry !== null && body === null) {
+    if (retry !== null) {
       this.retry = retry;
       this.path = path;
       this.headers = headers;
+      if (body !== null) {
+        const replay = new ReplayBuffer();
+        body.pipe(replay);
+        body = this.replay = replay;
+      }
     }
     this.dispatch(path, headers, body);
+  }
+
+  /** A retry may follow this try: there is a policy, and the body (if any) can be sent again. */
+  private get retriable(): boolean {
+    return this.retry !== null && (this.replay === null || this.replay.replayable);
   }
 
   private dispatch(path: string, headers: IncomingHttpHeaders, body: Readable | null): void {
@@ -99,15 +115,11 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     if (this.backoffTimer !== undefined) {
       this.cancelBackoff();
       this.clearRouteTimer();
-      this.s.responseFlag = ResponseFlag.DownstreamConnectionTermination;
-      this.s.details = Details.downstreamDisconnect;
+      markDownstreamClosed(this.s);
       return;
     }
     if (this.finished) return;
-    if (this.s.responseFlag === ResponseFlag.None) {
-      this.s.responseFlag = ResponseFlag.DownstreamConnectionTermination;
-      this.s.details = Details.downstreamDisconnect;
-    }
+    markDownstreamClosed(this.s);
     this.done();
     this.abortUpstream?.(new Error('downstream closed'));
   }
@@ -123,7 +135,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     const s = this.s;
     s.cluster!.outlier?.record(this.host, statusCode);
     let exhausted = false;
-    if (this.retry !== null && this.retry.retriableResponse(statusCode, headers, s.headers)) {
+    if (this.retriable && this.retry!.retriableResponse(statusCode, headers)) {
       if (this.retryAllowed()) {
         this.retryLater(new Error('retriable response dropped'));
         return false;
@@ -182,7 +194,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
         return;
       }
       s.cluster!.outlier?.record(this.host, 503); // Envoy: a connect failure or reset counts as a 503
-      if (this.retry !== null && this.retry.retriableReset(resetKind(spec, err))) {
+      if (this.retriable && this.retry!.retriableReset(resetKind(spec))) {
         if (this.retryAllowed()) return this.retryLater(null);
         this.done();
         sendLocalReply(s, { ...spec, flag: this.gaveUp(spec.flag) as ResponseFlagCode }, this.retryOverflowed ? OVERLOADED : undefined);
@@ -194,9 +206,11 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     }
     this.done();
     if (this.ended) return; // the client already has the whole response
-    // Reset after the response started: the client sees a truncated response, as with Envoy.
-    s.responseFlag = ResponseFlag.UpstreamRemoteReset;
-    s.details = Details.resetAfterResponseStarted;
+    // Reset after the response started: the client sees a truncated response, as with Envoy
+    // (a stream reset on HTTP/2, a connection termination on HTTP/1.1).
+    const h2 = s.cluster!.def.protocol === 'http2' && isStreamReset(err);
+    s.responseFlag = h2 ? ResponseFlag.UpstreamRemoteReset : ResponseFlag.UpstreamConnectionTermination;
+    s.details = h2 ? Details.resetAfterResponseStarted : Details.terminatedAfterResponseStarted;
     s.res.destroy();
   }
 
@@ -215,8 +229,8 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.listener.ctx.stats.inc('upstream.rq_timeout');
     this.abortUpstream?.(new Error('upstream request timeout')); // not yet connected: onConnect aborts
     if (this.ended) return; // the client already has the whole response
-    // A delay injected before the router (DI) stays visible next to the timeout, as in Envoy's log.
-    const flag = (s.responseFlag === ResponseFlag.DelayInjected ? `${ResponseFlag.DelayInjected},${ResponseFlag.UpstreamRequestTimeout}` : ResponseFlag.UpstreamRequestTimeout) as ResponseFlagCode;
+    // A delay injected before the router (DI) stays visible next to the timeout (`UT,DI`), as in Envoy's log.
+    const flag = withFlag(s.responseFlag, ResponseFlag.UpstreamRequestTimeout) as ResponseFlagCode;
     if (!this.responseStarted) {
       sendLocalReply(s, flag === ResponseFlag.UpstreamRequestTimeout ? LocalReplies.upstreamTimeout : { ...LocalReplies.upstreamTimeout, flag });
       return;
@@ -233,8 +247,9 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     const s = this.s;
     s.listener.ctx.stats.inc('upstream.rq_per_try_timeout');
     s.cluster!.outlier?.record(this.host, 504);
-    if (this.retry!.retriablePerTryTimeout() && this.retryAllowed()) return this.retryLater(new Error('upstream per try timeout'));
-    const exhausted = this.retry!.retriablePerTryTimeout();
+    const retriable = this.retriable && this.retry!.retriablePerTryTimeout();
+    if (retriable && this.retryAllowed()) return this.retryLater(new Error('upstream per try timeout'));
+    const exhausted = retriable;
     this.done();
     this.abortUpstream?.(new Error('upstream per try timeout'));
     const flag = exhausted ? this.gaveUp(ResponseFlag.UpstreamRequestTimeout) : ResponseFlag.UpstreamRequestTimeout;
@@ -253,8 +268,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
 
   /** The flag of a request whose retries ended: URX when they ran out, UO when maxRetries refused one (Envoy). */
   private gaveUp(flag: string): string {
-    const add = this.retryOverflowed ? ResponseFlag.UpstreamOverflow : ResponseFlag.UpstreamRetryLimitExceeded;
-    return flag === ResponseFlag.None ? add : `${flag},${add}`;
+    return withFlag(flag, this.retryOverflowed ? ResponseFlag.UpstreamOverflow : ResponseFlag.UpstreamRetryLimitExceeded);
   }
 
   private cancelBackoff(): void {
@@ -275,7 +289,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     this.abortUpstream = null; // the connection is gone or serves another request now
     const ctx = this.s.listener.ctx;
     ctx.stats.inc('upstream.rq_retry');
-    this.backoffTimer = ctx.clock.setTimeout(() => this.nextTry(), retryBackoffMs(this.tries, ctx.random));
+    this.backoffTimer = ctx.clock.setTimeout(() => this.nextTry(), retryBackoffMs(this.tries, ctx.random, this.retry!.backoffBaseMs));
   }
 
   private nextTry(): void {
@@ -284,7 +298,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.cluster!.breakers.retries--;
     const previous = this.previousHosts ?? [];
     previous.push(this.host);
-    const host = retryHost(s, previous);
+    const host = this.retry!.avoidPreviousHosts ? retryHost(s, previous) : s.cluster!.chooseForStream(s);
     if (host === null) {
       this.clearRouteTimer();
       sendLocalReply(s, LocalReplies.noHealthyUpstream);
@@ -296,10 +310,11 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     next.retry = this.retry;
     next.path = this.path;
     next.headers = this.headers;
+    next.replay = this.replay;
     next.previousHosts = previous;
     next.timer = this.timer; // the route timeout covers every try
     this.timer = undefined;
-    next.dispatch(this.path, this.headers!, null);
+    next.dispatch(this.path, this.headers!, this.replay === null ? null : this.replay.replay());
   }
 
   private clearPerTryTimer(): void {
@@ -328,10 +343,15 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
 /** Envoy's header on replies a circuit breaker made. */
 const OVERLOADED = ['x-envoy-overloaded', 'true'];
 
-function resetKind(spec: LocalReplySpec, err: Error): ResetKind {
+function resetKind(spec: LocalReplySpec): ResetKind {
   if (spec === LocalReplies.connectFailure) return 'connect-failure';
-  if (err.message.includes('REFUSED_STREAM') || (err as { code?: string }).code === 'NGHTTP2_REFUSED_STREAM') return 'refused-stream';
+  if (spec === LocalReplies.refusedStream) return 'refused-stream';
   return 'reset';
+}
+
+/** An HTTP/2 stream reset by the upstream (RST_STREAM), as opposed to its connection going away. */
+function isStreamReset(err: Error): boolean {
+  return (err as { code?: string }).code === 'ERR_HTTP2_STREAM_ERROR';
 }
 
 function addTrailers(s: HttpStream, raw: Array<Buffer | string>): void {
@@ -353,11 +373,16 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Which flag an upstream failure before the response started gets (Envoy's reset reasons). */
+/**
+ * Which flag an upstream failure before the response started gets (Envoy's reset reasons): an
+ * HTTP/2 stream reset is a remote reset (UR; refused stream apart), anything that takes the
+ * connection away after it connected is a connection termination (UC), as Envoy's codec
+ * client reports a closed HTTP/1.1 connection.
+ */
 function classify(err: Error): LocalReplySpec {
   const code = (err as { code?: string }).code ?? '';
   if (code === OVERFLOW) return LocalReplies.overflow;
   if (CONNECT_ERRORS.has(code)) return LocalReplies.connectFailure;
-  if (code === 'ECONNRESET' || code === 'EPIPE') return LocalReplies.remoteReset;
+  if (isStreamReset(err)) return err.message.includes('REFUSED_STREAM') ? LocalReplies.refusedStream : LocalReplies.remoteReset;
   return LocalReplies.connectionTermination;
 }

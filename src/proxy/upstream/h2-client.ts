@@ -136,7 +136,10 @@ class H2Exchange {
     stream.on('error', (err: Error) => this.fail(err));
     stream.on('close', () => {
       // Closed without end or error: the upstream reset the stream.
-      if (!this.done) this.fail(Object.assign(new Error(`stream reset (code ${stream.rstCode})`), { code: 'ECONNRESET' }));
+      if (this.done) return;
+      // An RST_STREAM is a stream reset (UR; REFUSED_STREAM is code 7), as node names it when it errors.
+      const rst = stream.rstCode ?? 0;
+      this.fail(rst > 0 ? Object.assign(new Error(`stream reset (code ${rst}${rst === constants.NGHTTP2_REFUSED_STREAM ? ' NGHTTP2_REFUSED_STREAM' : ''})`), { code: 'ERR_HTTP2_STREAM_ERROR' }) : Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }));
     });
     if (body) {
       body.pipe(stream);

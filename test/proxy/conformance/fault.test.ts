@@ -105,7 +105,6 @@ table('VirtualService fault', () => {
       id: 'FA-04',
       field: 'VirtualService.http.fault.abort.percentage',
       rule: 'istiod + Envoy: an abort without percentage aborts nothing (percentage unset = 0%; istio/istio#36303, the API docs now say so)',
-      todo: 'fault-injection.ts treats a missing percentage as 100% (as does ../shared/reference/istio-semantics.md): every request is aborted',
     },
     async () => {
       for (let i = 0; i < 5; i++) assertProxied(await send('/abort-unset'), { status: 200, upstream: 'a' });
@@ -149,7 +148,6 @@ table('VirtualService fault', () => {
       id: 'FA-08',
       field: 'VirtualService.http.fault.delay.percentage',
       rule: 'istiod: a delay without percentage uses the deprecated integer percent, 0 when unset: nothing is delayed',
-      todo: 'fault-injection.ts treats a missing percentage (and percent) as 100%: every request is delayed',
     },
     async () => {
       fx.armed.skipAll();
@@ -226,7 +224,6 @@ table('VirtualService fault', () => {
       id: 'FA-19',
       field: 'VirtualService.http.fault.delay',
       rule: 'Envoy: a client that leaves during the delay is a downstream disconnect: flags DI,DC, details downstream_remote_disconnect',
-      todo: 'the stream completes with flag DI and no details: DC is only set by an upstream request (UpstreamRequest.downstreamClosed), and a delayed request has none yet',
     },
     async () => {
       const d = await leaveDuringDelay('/delay-all/gone');
@@ -256,7 +253,6 @@ table('VirtualService fault', () => {
       id: 'FA-17',
       field: 'VirtualService.http.fault.delay',
       rule: 'Envoy writes combined flags in its fixed order (ResponseFlagUtils: UT before DI): `UT,DI`',
-      todo: 'upstream-request.ts writes `DI,UT` (Istio telemetry shows response_flags="UT,DI")',
     },
     async () => {
       assertLocalReply(await delayThenTimeout(), { status: 504, flag: 'UT,DI', details: 'response_timeout' });

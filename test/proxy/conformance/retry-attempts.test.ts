@@ -11,8 +11,8 @@ import { row, setup, table, teardown } from './table.js';
 const NET = '127.10.165';
 const unavailable = { headers: { 'x-upstream-status': '503' } };
 const to = (host: string, retries?: unknown) => [{ route: [{ destination: { host } }], ...(retries !== undefined && { retries }) }];
-/** The bound Envoy documents for retries 1..5 (25 ms base, 250 ms cap): min((2^n - 1) x 25, 250); its code draws within it (RA-14). */
-const CEILINGS = [25, 75, 175, 250, 250];
+/** Envoy's backoff windows for retries 1..5 (25 ms base, 250 ms cap): min(25 x 2^(n-1), 250) (JitteredExponentialBackOffStrategy; RA-14). */
+const CEILINGS = [25, 50, 100, 200, 250];
 
 table('VirtualService retries: tries, hosts and backoff', () => {
   const held = holdingUpstream();
@@ -72,7 +72,6 @@ table('VirtualService retries: tries, hosts and backoff', () => {
       id: 'RA-03',
       field: 'VirtualService.http.retries.perTryTimeout',
       rule: 'Envoy router: retryOn reset retries a per-try timeout (RetryStateImpl::wouldRetryFromReset: RETRY_ON_RESET takes any reset, the per-try LocalReset included)',
-      todo: 'RetryPolicy.retriablePerTryTimeout() accepts only 5xx and gateway-error',
     },
     async () => {
       fx.useRandom(() => 0);
@@ -135,7 +134,6 @@ table('VirtualService retries: tries, hosts and backoff', () => {
       id: 'RA-07',
       field: 'VirtualService.http.retries.retryIgnorePreviousHosts',
       rule: 'istiod: retryIgnorePreviousHosts false drops the previous_hosts predicate: a retry may reach the host just tried',
-      todo: 'not implemented: retry-policy.ts ignores retryIgnorePreviousHosts (and the control plane does not report it)',
     },
     async () => {
       fx.seed(11);
@@ -163,7 +161,6 @@ table('VirtualService retries: tries, hosts and backoff', () => {
       id: 'RA-14',
       field: 'VirtualService.http.retries',
       rule: 'Envoy JitteredExponentialBackOffStrategy (since envoy#10417, 2020): retry n waits in [0, 25 x 2^(n-1)) capped at 250: 24, 49, 99, 199, 249 at random near 1',
-      todo: 'retry-policy.ts uses [0, (2^n - 1) x 25) (24, 74, 174, 249, 249): the formula Envoy used before envoy#10417 and its docs still give',
     },
     async () => {
       fx.useRandom(() => 0.999999);
@@ -179,7 +176,7 @@ table('VirtualService retries: tries, hosts and backoff', () => {
     assert.deepEqual(sent.armed, [0, 0, 0, 0, 0]);
   });
 
-  row({ id: 'RA-10', field: 'VirtualService.http.retries', rule: 'Envoy full-jitter backoff: each wait is a fresh draw within the documented bound [0, min((2^n - 1) x 25, 250)) (seeded random source)' }, async () => {
+  row({ id: 'RA-10', field: 'VirtualService.http.retries', rule: 'Envoy full-jitter backoff: each wait is a fresh draw within [0, min(25 x 2^(n-1), 250)) (seeded random source)' }, async () => {
     fx.seed(7);
     const sent = await fx.send('backoff', '/jitter', unavailable);
     assert.equal(sent.armed.length, 5);
@@ -193,7 +190,6 @@ table('VirtualService retries: tries, hosts and backoff', () => {
       id: 'RA-11',
       field: 'VirtualService.http.retries.backoff',
       rule: 'istiod: retries.backoff is the backoff base interval (Envoy cap: 10 x base): retry n waits below min(100 ms x 2^(n-1), 1 s)',
-      todo: 'not implemented: retry-policy.ts ignores retries.backoff (25 ms base always) and the control plane does not report it',
     },
     async () => {
       fx.useRandom(() => 0.999999);
@@ -215,7 +211,6 @@ table('VirtualService retries: tries, hosts and backoff', () => {
       id: 'RA-13',
       field: 'VirtualService.http.retries',
       rule: 'Envoy router: a request with a body is buffered (up to the buffer limit) and retried like any other',
-      todo: 'known difference: only requests without a body are retried (upstream-request.ts streams the body once and keeps no copy)',
     },
     async () => {
       const sent = await fx.send('svc', '/post', { method: 'POST', body: 'payload', headers: unavailable.headers });

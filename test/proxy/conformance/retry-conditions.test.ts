@@ -164,7 +164,6 @@ table('VirtualService retries.retryOn conditions', () => {
       id: 'RC-18',
       field: 'VirtualService.http.retries.retryOn',
       rule: 'Envoy gRPC conditions read grpc-status in any response headers, whatever the request content-type',
-      todo: 'retry-policy.ts only reads grpc-status when the request is application/grpc and the status 200 (Envoy RetryStateImpl::wouldRetryFromHeaders checks neither)',
     },
     async () => {
       const sent = await fx.send('unavailable', '/plain-http', { headers: { 'x-upstream-grpc-status': '14' } });
@@ -195,13 +194,13 @@ table('VirtualService retries.retryOn conditions', () => {
     assert.equal(sent.hits.a, 1);
   });
 
-  row({ id: 'RC-22', field: 'VirtualService.http.retries.retryOn', rule: 'Envoy router: a stream refused before the response is reported as UR, details upstream_reset_before_response_started{remote_refused_stream_reset}', todo: 'upstream-request.ts classifies it as UC connection_termination' }, async () => {
+  row({ id: 'RC-22', field: 'VirtualService.http.retries.retryOn', rule: 'Envoy router: a stream refused before the response is reported as UR, details upstream_reset_before_response_started{remote_refused_stream_reset}' }, async () => {
     h2.refuseNext(1);
     const sent = await fx.send('refusedother', '/refused-flag');
     assertLocalReply(sent, { status: 503, flag: 'UR', details: 'upstream_reset_before_response_started{remote_refused_stream_reset}' });
   });
 
-  row({ id: 'RC-23', field: 'VirtualService.http.retries.retryOn', rule: 'Envoy codec client: an HTTP/1.1 upstream that resets its connection before the response is a connection termination: 503 UC, details upstream_reset_before_response_started{connection_termination}', todo: 'upstream-request.ts reports ECONNRESET on HTTP/1.1 as UR remote_reset (Envoy keeps UR for h2 stream resets)' }, async () => {
+  row({ id: 'RC-23', field: 'VirtualService.http.retries.retryOn', rule: 'Envoy codec client: an HTTP/1.1 upstream that resets its connection before the response is a connection termination: 503 UC, details upstream_reset_before_response_started{connection_termination}' }, async () => {
     const sent = await fx.send('h1refused', '/h1-reset-flag', reset);
     assertLocalReply(sent, { status: 503, flag: 'UC', details: 'upstream_reset_before_response_started{connection_termination}' });
   });

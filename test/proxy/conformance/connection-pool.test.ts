@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Cluster, Route } from '../../src/api/snapshot.js';
-import { Sidecar } from '../../src/proxy/sidecar.js';
-import { startFaultyUpstream, type FaultyUpstream } from '../../src/platform/local/faulty-upstream.js';
-import { seededRandom } from '../../src/util/seeded-random.js';
-import { assignment, cluster, endpoint, outboundSnapshot, testNode, viaProxy, type ProxyResponse } from './helpers.js';
-import { ManualClock } from '../support/manual-clock.js';
+import type { Cluster, Route } from '../../../src/api/snapshot.js';
+import { Sidecar } from '../../../src/proxy/sidecar.js';
+import { startFaultyUpstream, type FaultyUpstream } from '../../../src/platform/local/faulty-upstream.js';
+import { seededRandom } from '../../../src/util/seeded-random.js';
+import { assignment, cluster, endpoint, outboundSnapshot, testNode, viaProxy, type ProxyResponse } from '../helpers.js';
+import { ManualClock } from '../../support/manual-clock.js';
+import { row, setup, table, teardown } from './table.js';
 
 // DestinationRule connectionPool (Envoy's circuit breakers) through a real sidecar and real
 // upstreams on loopback. The upstreams run on their own manual clock: a request that asks for a
@@ -40,7 +40,7 @@ function firstN<T>(promises: Promise<T>[], n: number): Promise<T[]> {
   });
 }
 
-describe('connectionPool: circuit breakers (DestinationRule trafficPolicy.connectionPool)', { timeout: 60_000 }, () => {
+table('DestinationRule connectionPool (Envoy circuit breakers)', () => {
   const upstreamClock = new ManualClock();
   const clock = new ManualClock();
   let sidecar: Sidecar;
@@ -50,15 +50,19 @@ describe('connectionPool: circuit breakers (DestinationRule trafficPolicy.connec
     requests: { http: { http2MaxRequests: 2 } },
     retries: { http: { maxRetries: 1 } },
     perconn: { http: { maxRequestsPerConnection: 1 } },
+    unlimited: undefined,
+    idle: { http: { idleTimeout: '50ms' } },
+    guarded: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1 } },
   };
+  const outliers: Record<string, unknown> = { guarded: { consecutive5xxErrors: 1, maxEjectionPercent: 100 } };
   const names = Object.keys(pools);
   const stat = (name: string, counter: string) => sidecar.stats.get(`cluster.${svc(name)}.${counter}`);
   const send = (name: string, headers: Record<string, string> = {}) => viaProxy({ proxy, url: `http://${name}.test:8080/`, headers });
 
-  before(async () => {
+  setup(async () => {
     for (let i = 0; i < names.length; i++) upstreams.push(await startFaultyUpstream({ host: `${NET}.${10 + i}`, port: PORT, name: names[i], clock: upstreamClock }));
     sidecar = new Sidecar({ clock, random: seededRandom(3) });
-    const clusters: Cluster[] = names.map((n) => cluster(svc(n), 'ROUND_ROBIN', { connectionPool: pools[n] }));
+    const clusters: Cluster[] = names.map((n) => cluster(svc(n), 'ROUND_ROBIN', { ...(pools[n] !== undefined && { connectionPool: pools[n] }), ...(outliers[n] !== undefined && { outlierDetection: outliers[n] }) }));
     const snap = outboundSnapshot('1', testNode(PROXY), {
       routes: [{ name: 'outbound_http', virtualHosts: names.map((n) => ({ name: n, domains: [`${n}.test:8080`], routes: [route(n, n === 'retries' ? { attempts: 3, retryOn: '5xx' } : undefined)] })) }],
       clusters,
@@ -68,12 +72,13 @@ describe('connectionPool: circuit breakers (DestinationRule trafficPolicy.connec
     await sidecar.settled();
   });
 
-  after(async () => {
+  teardown(async () => {
     await sidecar.stop(0);
     await Promise.all(upstreams.map((u) => u.close()));
   });
 
-  test('maxConnections 1 + http1MaxPendingRequests 1: one request in flight, one waits, the rest get 503 UO with x-envoy-overloaded, counted', async () => {
+  row({ id: 'CP-01', field: 'DestinationRule.trafficPolicy.connectionPool.http.http1MaxPendingRequests', rule: 'Envoy circuit breakers: with maxConnections 1 and max_pending_requests 1, one request is in flight, one waits for the connection, the rest get 503 UO with x-envoy-overloaded, counted as upstream_rq_pending_overflow' }, async () => {
+    const hitsBefore = upstreams[names.indexOf('pending')].requests;
     const first = send('pending', HOLD);
     await upstreamClock.untilPending(1); // the one connection carries the first request
     const rest = Array.from({ length: 9 }, () => send('pending', HOLD));
@@ -90,12 +95,44 @@ describe('connectionPool: circuit breakers (DestinationRule trafficPolicy.connec
     upstreamClock.advance(1000);
     const all: ProxyResponse[] = await Promise.all(rest);
     assert.equal(all.filter((r) => r.status === 200).length, 1);
+    assert.equal(upstreams[names.indexOf('pending')].requests - hitsBefore, 2, 'overflowed requests never reached the upstream and were not retried');
     assert.equal(stat('pending', 'upstream_rq_pending_overflow'), 8);
     assert.equal(stat('pending', 'upstream_cx_overflow'), 9); // every request after the first found the connection limit reached
     assert.ok(sidecar.stats.get('http.response_flags.UO') >= 8);
   });
 
-  test('http2MaxRequests 2 limits requests in flight for HTTP/1.1 too (Envoy max_requests): the third gets UO', async () => {
+  row({ id: 'CP-02', field: 'DestinationRule.trafficPolicy.connectionPool', rule: 'Envoy: an overflow is the proxy\'s own refusal: never counted against the host by outlier detection (consecutive5xxErrors 1 does not eject it)' }, async () => {
+    const held = send('guarded', HOLD);
+    await upstreamClock.untilPending(1);
+    const rest = Array.from({ length: 5 }, () => send('guarded'));
+    const overflowed = await firstN(rest, 4);
+    assert.ok(overflowed.every((r) => r.status === 503 && r.flag === 'UO'));
+    upstreamClock.advance(1000);
+    await Promise.all([held, ...rest]);
+    assert.equal(stat('guarded', 'outlier_detection.ejections_enforced_total'), 0);
+    assert.equal((await send('guarded')).status, 200, 'the host still takes traffic');
+  });
+
+  row({ id: 'CP-08', field: 'DestinationRule.trafficPolicy.connectionPool.http.idleTimeout', rule: 'Envoy idle_timeout of the upstream connection pool: an idle keep-alive connection is closed by the proxy after http.idleTimeout' }, async () => {
+    const u = upstreams[names.indexOf('idle')];
+    assert.equal((await send('idle')).status, 200);
+    assert.equal(u.openConnections, 1, 'kept alive after the response');
+    await u.nextConnectionClose(); // the proxy closes it once idle for 50 ms (the socket's own timer)
+    assert.equal(u.openConnections, 0);
+    assert.equal((await send('idle')).status, 200, 'the next request opens a new connection');
+    assert.equal(u.connections, 2);
+  });
+
+  row({ id: 'CP-07', field: 'DestinationRule.trafficPolicy.connectionPool', rule: 'Istio defaults: every limit is effectively unlimited (2^32-1): 20 concurrent requests to one host, none refused' }, async () => {
+    const all = Array.from({ length: 20 }, () => send('unlimited', HOLD));
+    await upstreamClock.untilPending(20);
+    upstreamClock.advance(1000);
+    const res = await Promise.all(all);
+    assert.deepEqual([...new Set(res.map((r) => r.status))], [200]);
+    assert.equal(stat('unlimited', 'upstream_rq_pending_overflow') + stat('unlimited', 'upstream_cx_overflow') + stat('unlimited', 'upstream_rq_overflow'), 0);
+  });
+
+  row({ id: 'CP-03', field: 'DestinationRule.trafficPolicy.connectionPool.http.http2MaxRequests', rule: 'Envoy max_requests: requests in flight to the cluster are limited for HTTP/1.1 too; the third of 2 allowed gets 503 UO (upstream_rq_overflow)' }, async () => {
     const held = [send('requests', HOLD), send('requests', HOLD)];
     await upstreamClock.untilPending(2);
     const third = await send('requests');
@@ -106,7 +143,7 @@ describe('connectionPool: circuit breakers (DestinationRule trafficPolicy.connec
     assert.equal((await send('requests')).status, 200); // the limit counts what is in flight, not what was
   });
 
-  test('maxRetries 1: a second concurrent retry is refused and its response passes with UO (Envoy max_retries)', async () => {
+  row({ id: 'CP-04', field: 'DestinationRule.trafficPolicy.connectionPool.http.maxRetries', rule: 'Envoy max_retries: a retry beyond the outstanding-retry budget is refused; its response passes through with flag UO (upstream_rq_retry_overflow)' }, async () => {
     upstreams[names.indexOf('retries')].script({ failNext: 2, status: 503 });
     const both = [send('retries'), send('retries')];
     // Both first tries get 503: the first judged takes the one retry (outstanding during its backoff), the other is refused.
@@ -118,14 +155,14 @@ describe('connectionPool: circuit breakers (DestinationRule trafficPolicy.connec
     assert.deepEqual((await Promise.all(both)).map((r) => r.status).sort(), [200, 503]);
   });
 
-  test('maxRequestsPerConnection 1: every request gets its own connection (no keep-alive)', async () => {
+  row({ id: 'CP-05', field: 'DestinationRule.trafficPolicy.connectionPool.http.maxRequestsPerConnection', rule: 'Envoy max_requests_per_connection 1: every request gets its own upstream connection (no keep-alive)' }, async () => {
     const u = upstreams[names.indexOf('perconn')];
     const before = u.connections;
     for (let i = 0; i < 3; i++) assert.equal((await send('perconn')).status, 200);
     assert.equal(u.connections - before, 3);
   });
 
-  test('without limits, keep-alive reuses one connection (the negative of the row above)', async () => {
+  row({ id: 'CP-06', field: 'DestinationRule.trafficPolicy.connectionPool.http.maxRequestsPerConnection', rule: 'Istio default (0 = unlimited): keep-alive reuses one upstream connection for sequential requests' }, async () => {
     const u = upstreams[names.indexOf('requests')];
     const before = u.connections;
     for (let i = 0; i < 3; i++) assert.equal((await send('requests')).status, 200);
