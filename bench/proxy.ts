@@ -16,7 +16,10 @@ import type { Benchmark } from './registry.js';
 // upstream has every resilience feature configured but not firing (route timeout, retries,
 // fault injection at 0%, connectionPool limits far above the load, outlier detection on an
 // upstream that never fails): the sidecar measured on both gives what those features cost on
-// the hot path (`resilience.rpsRatio`, `resilience.cpuRatio`: configured / plain).
+// the hot path (`resilience.rpsRatio`, `resilience.cpuRatio`: configured / plain). A second
+// sidecar of the same workload has its telemetry turned off by a Telemetry resource (metrics
+// disabled, trace sampling 0%): the two side by side give what Istio's metrics, peer metadata and
+// tracing cost (`telemetry.rpsRatio`, `telemetry.cpuRatio`: on / off).
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROXY_MAIN = join(here, '..', 'src', 'proxy', 'main.js');
@@ -25,6 +28,7 @@ const ENSURE = join(here, '..', '..', 'scripts', 'ensure-debian-packages.sh');
 const CLIENT = '127.10.250.1'; // the sidecar under test
 const UPSTREAM = '127.10.250.2'; // the upstream (nginx, fixed body)
 const NGINX_PROXY = '127.10.250.3'; // nginx as the proxy under test
+const CLIENT_NO_TELEMETRY = '127.10.250.4'; // the sidecar under test, telemetry off
 const HOST = 'upstream.bench.svc.cluster.local:8080';
 const RESILIENT_HOST = 'resilient.bench.svc.cluster.local:8080';
 
@@ -91,12 +95,24 @@ metadata: {name: resilient, namespace: bench}
 spec:
   hosts: [resilient]
   http:
+  - match: [{headers: {x-canary: {exact: "true"}}}]
+    route: [{destination: {host: resilient}}]
+  - match: [{uri: {prefix: /admin}}, {queryParams: {debug: {exact: "1"}}}]
+    route: [{destination: {host: resilient}}]
   - route: [{destination: {host: resilient}}]
     timeout: 10s
     retries: {attempts: 3, perTryTimeout: 5s, retryOn: "5xx,reset,connect-failure"}
     fault:
       delay: {fixedDelay: 1s, percentage: {value: 0}}
       abort: {httpStatus: 503, percentage: {value: 0}}
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: telemetry-off, namespace: bench}
+spec:
+  selector: {matchLabels: {telemetry: "off"}}
+  metrics: [{overrides: [{match: {metric: ALL_METRICS}, disabled: true}]}]
+  tracing: [{randomSamplingPercentage: 0}]
 `;
 
 interface Figures {
@@ -211,6 +227,12 @@ export const proxyBench: Benchmark = {
       const sidecar = start('taskset', ['-c', '0', process.execPath, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), PROXY_MAIN], { MESH_NODE: JSON.stringify(node), MESH_XDS: url });
       await waitHttp(`http://${CLIENT}:15000/ready`);
       await waitHttp(`http://${CLIENT}:15001/`, { host: HOST });
+      const quietLabels = { app: 'client', version: 'v1', telemetry: 'off' };
+      cp.registry.upsert({ name: 'client-quiet-0', workload: 'client-quiet', namespace: 'bench', serviceAccount: 'default', labels: quietLabels, address: CLIENT_NO_TELEMETRY, ports: [], healthy: true, source: 'registered' });
+      const quietNode = { id: 'client-quiet-0.bench', instance: 'client-quiet-0', workload: 'client-quiet', namespace: 'bench', serviceAccount: 'default', labels: quietLabels, address: CLIENT_NO_TELEMETRY };
+      const quiet = start('taskset', ['-c', '0', process.execPath, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), PROXY_MAIN], { MESH_NODE: JSON.stringify(quietNode), MESH_XDS: url });
+      await waitHttp(`http://${CLIENT_NO_TELEMETRY}:15000/ready`);
+      await waitHttp(`http://${CLIENT_NO_TELEMETRY}:15001/`, { host: HOST });
 
       const nginxPids = [nginx.pid!, Number(readFileSync(join(pdir, 'nginx.pid'), 'utf8')) || nginx.pid!];
       const workerPids = spawnSync('pgrep', ['-P', String(nginxPids[1])], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
@@ -233,6 +255,7 @@ export const proxyBench: Benchmark = {
       const ours = measure('meshmedic', `http://${CLIENT}:15001/`, HOST, [sidecar.pid!]);
       const theirs = measure('nginx', `http://${NGINX_PROXY}:8081/`, HOST, [...new Set([...nginxPids, ...workerPids])]);
       const resilient = measure('meshmedic, resilience configured', `http://${CLIENT}:15001/`, RESILIENT_HOST, [sidecar.pid!]);
+      const telemetryOff = measure('meshmedic, telemetry off', `http://${CLIENT_NO_TELEMETRY}:15001/`, HOST, [quiet.pid!]);
       const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
       return {
         benchmark: 'proxy',
@@ -245,6 +268,12 @@ export const proxyBench: Benchmark = {
           rpsRatio: ratio(resilient.rps, ours.rps),
           cpuRatio: ratio(resilient.cpuMicrosPerRequest, ours.cpuMicrosPerRequest),
           meshmedic: resilient,
+        },
+        telemetry: {
+          what: "Istio's standard metrics (source reporter), peer metadata headers, tracing at 1%: on (meshmedic) versus off (a Telemetry resource disabling metrics, sampling 0%)",
+          rpsRatio: ratio(ours.rps, telemetryOff.rps),
+          cpuRatio: ratio(ours.cpuMicrosPerRequest, telemetryOff.cpuMicrosPerRequest),
+          off: telemetryOff,
         },
         setup: { proxyCore: 0, loadAndUpstreamCore: 1, wrk: '-t1 -c32', seconds, runs: Math.max(1, runs), routing: 'VirtualService with 3 rules (header, uri prefix/query, default) and a subset', node: process.version },
       };

@@ -1,6 +1,7 @@
 // Benchmarks reachable through `meshmedic bench NAME`. Each prints figures measured in one run.
 import { analyzeBench } from './analyze.js';
 import { proxyBench } from './proxy.js';
+import { storeBench } from './store.js';
 
 export interface BenchOptions {
   size?: number;
@@ -16,4 +17,5 @@ export interface Benchmark {
 export const BENCHMARKS: Record<string, Benchmark> = {
   analyze: analyzeBench,
   proxy: proxyBench,
+  store: storeBench,
 };

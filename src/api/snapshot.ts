@@ -31,9 +31,18 @@ export interface ProxySnapshot {
 /** Telemetry for one proxy, resolved from the Telemetry resources that select it (Istio's precedence). */
 export interface TelemetrySettings {
   /** Access logging (Istio: off unless a Telemetry resource or the mesh config turns it on). */
-  accessLog?: { enabled: boolean; format: 'text' | 'json' };
+  accessLog?: {
+    enabled: boolean;
+    format: 'text' | 'json';
+    /** The listener directions that log (Telemetry `match.mode`: CLIENT = outbound, SERVER = inbound); absent: both. */
+    directions?: Array<'inbound' | 'outbound'>;
+  };
   /** Istio standard metrics (on by default; a Telemetry `metrics` override can disable them). */
-  metrics?: { enabled: boolean };
+  metrics?: {
+    enabled: boolean;
+    /** Istio metric names (`REQUEST_COUNT`, `TCP_SENT_BYTES`, ...) a Telemetry override disables, per listener direction. */
+    disabled?: { inbound?: string[]; outbound?: string[] };
+  };
   /** Trace sampling in percent (Istio's default: 1%). */
   tracing?: { samplingPercent: number };
 }
@@ -162,7 +171,7 @@ export interface Cluster {
   /** Istio's naming: `outbound|9080|v1|reviews.bookinfo.svc.cluster.local`, `inbound|9080||`. */
   name: string;
   direction: 'inbound' | 'outbound';
-  service?: string; // FQDN of the service, for outbound clusters
+  service?: string; // FQDN of the service; on inbound clusters the first service selecting the instance on that port (Istio's cluster metadata, for telemetry)
   subset?: string;
   port: number;
   protocol: 'http1' | 'http2' | 'tcp';

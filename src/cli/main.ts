@@ -9,6 +9,7 @@ import { registerMeshLifecycle } from './mesh-lifecycle.js';
 import { registerProxyCommands } from './proxy.js';
 import { registerStatus } from './status.js';
 import { registerRegister } from './register.js';
+import { registerTrace } from './trace.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
 // The `meshmedic` command. Each subcommand lives in its own file and registers itself here.
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerProxyCommands(program);
   registerRegister(program);
   registerBench(program);
+  registerTrace(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -12,6 +12,7 @@ import { isAlive, StateDir } from '../platform/local/state-dir.js';
 import { callApi, stateDirOption } from './mesh-client.js';
 import { EXIT_DATA_ERROR, EXIT_UNKNOWN_ERROR, ExitError, usageError } from './exit-codes.js';
 import { applyFiles } from './apply.js';
+import { otlpEndpointOption } from './trace.js';
 
 // `up`, `down`, `status`, and the two processes `up` leaves running (hidden commands).
 
@@ -74,12 +75,14 @@ export function registerMeshLifecycle(program: Command): void {
     .option('--config <dir>', 'Istio config to apply once the mesh runs (files or directories)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--state-dir <dir>', 'state directory (default .meshmedic, or $MESHMEDIC_HOME)')
     .option('--timeout <seconds>', 'how long to wait for every instance to be ready', '60')
+    .option('--otlp-endpoint <url>', 'export trace spans to an OpenTelemetry collector (OTLP/HTTP, JSON), e.g. http://127.0.0.1:4318')
     .action(async (opts) => {
       const state = stateDirOption(opts).ensure();
       const running = state.liveMesh();
       if (running) throw new ExitError(EXIT_UNKNOWN_ERROR, [`Error: a mesh is already running (pid ${running.pid}); stop it with: meshmedic down`]);
       if (opts.filename.length === 0) throw usageError('give at least one topology: meshmedic up -f examples/bookinfo');
       const topologies = resolveTopologies(opts.filename);
+      const otlp: string[] = opts.otlpEndpoint ? ['--otlp-endpoint', otlpEndpointOption(opts.otlpEndpoint)] : [];
       let instances = 0;
       try {
         instances = planLocalMesh(state.root, topologies).instances.length; // validates the topologies before starting anything
@@ -90,7 +93,7 @@ export function registerMeshLifecycle(program: Command): void {
       }
       const port = await freePort();
       const log = openSync(`${state.logsDir}/mesh.log`, 'a');
-      const daemon = spawn(process.execPath, [CLI_MAIN, 'mesh-daemon', '--state-dir', state.root, '--port', String(port), ...topologies], { detached: true, stdio: ['ignore', log, log] });
+      const daemon = spawn(process.execPath, [CLI_MAIN, 'mesh-daemon', '--state-dir', state.root, '--port', String(port), ...otlp, ...topologies], { detached: true, stdio: ['ignore', log, log] });
       closeSync(log);
       daemon.unref();
       const say = (s: string) => process.stderr.write(`${s}\n`);
@@ -133,12 +136,13 @@ export function registerMeshLifecycle(program: Command): void {
     .command('mesh-daemon', { hidden: true })
     .option('--state-dir <dir>')
     .option('--port <port>')
+    .option('--otlp-endpoint <url>')
     .argument('<topologies...>')
     .action(async (topologies: string[], opts) => {
       const state = new StateDir(opts.stateDir).ensure();
       const log = timestamped;
       state.saveMesh({ pid: process.pid, port: Number(opts.port), topologies, startedAt: new Date().toISOString() });
-      const daemon = startMeshDaemon({ state, topologies, port: Number(opts.port), log });
+      const daemon = startMeshDaemon({ state, topologies, port: Number(opts.port), log, otlpEndpoint: opts.otlpEndpoint });
       await untilSignal();
       log('stopping');
       await daemon.stop();
@@ -153,10 +157,11 @@ export function registerMeshLifecycle(program: Command): void {
     .command('controlplane', { hidden: true })
     .option('--state-dir <dir>')
     .option('--port <port>')
+    .option('--otlp-endpoint <url>')
     .argument('<topologies...>')
     .action(async (topologies: string[], opts) => {
       const state = new StateDir(opts.stateDir).ensure();
-      const stop = await runControlPlane({ state, topologies, port: Number(opts.port), log: timestamped });
+      const stop = await runControlPlane({ state, topologies, port: Number(opts.port), log: timestamped, otlpEndpoint: opts.otlpEndpoint });
       await untilSignal();
       await stop();
     });

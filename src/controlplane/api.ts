@@ -7,6 +7,10 @@ import { HttpError, readBody, readJson, sendJson } from './http-json.js';
 import { kindByName } from './kind-names.js';
 import { nodeIdOf, RegistryError, type ServiceRegistry } from './registry.js';
 import type { XdsServer } from './xds-server.js';
+import { traceRoutes } from './traces-api.js';
+import type { TraceService } from './traces.js';
+import { metricsRoutes } from '../telemetry/prometheus/query-api.js';
+import type { EmbeddedMetrics } from '../telemetry/scrape/embedded-metrics.js';
 
 // The control plane's HTTP API, used by the CLI (and later the dashboard). JSON in and out;
 // errors are `{error: {code, message, details?}}` with a proper status code.
@@ -21,6 +25,8 @@ import type { XdsServer } from './xds-server.js';
 //   POST /api/v1/instances                   register a WorkloadInstance (`meshmedic register`)
 //   DELETE /api/v1/instances/:namespace/:name
 //   POST /api/v1/instances/:namespace/:name/health   {"healthy": boolean}
+//   POST /api/v1/spans, GET /api/v1/traces[/:traceId]   tracing (traces-api.ts)
+//   /api/v1/query, /query_range, /series, /label/:name/values, /targets   Prometheus's query API on the embedded store (telemetry/prometheus/query-api.ts)
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -28,6 +34,10 @@ export interface ApiDeps {
   xds: XdsServer;
   currentSnapshot(nodeId: string): ProxySnapshot | undefined;
   status(): Record<string, unknown>;
+  /** Spans in, traces out (traces-api.ts). */
+  traces?: TraceService;
+  /** The embedded metrics store and scraper (PromQL queries). */
+  metrics?: EmbeddedMetrics;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void> | void;
@@ -44,6 +54,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     ['POST', /^\/api\/v1\/instances$/, (req, res) => register(deps, req, res)],
     ['DELETE', /^\/api\/v1\/instances\/([^/]+)\/([^/]+)$/, (_req, res, _url, [ns, name]) => deregister(deps, res, ns, name)],
     ['POST', /^\/api\/v1\/instances\/([^/]+)\/([^/]+)\/health$/, (req, res, _url, [ns, name]) => health(deps, req, res, ns, name)],
+    ...(deps.traces ? traceRoutes(deps.traces) : []),
+    ...(deps.metrics ? metricsRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now(), targets: () => deps.metrics!.scraper.targets() }) : []),
   ];
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/')) return false;

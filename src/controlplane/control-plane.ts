@@ -8,6 +8,8 @@ import { nodeIdOf, ServiceRegistry } from './registry.js';
 import { buildMeshView } from './translate/mesh-view.js';
 import { buildSnapshot } from './translate/snapshot.js';
 import { XdsServer } from './xds-server.js';
+import { TraceService, type TracingOptions } from './traces.js';
+import { EmbeddedMetrics, timerClock, type EmbeddedMetricsOptions } from '../telemetry/scrape/embedded-metrics.js';
 
 // The control plane: config store + service registry -> one snapshot per proxy -> pushed over
 // the xDS stream, with the CLI's API on the same HTTP server. Every change to the store or the
@@ -27,6 +29,11 @@ export interface ControlPlaneOptions {
   rootNamespace?: string; // default istio-system
   pingIntervalMs?: number; // keep-alive lines on xDS streams (default 5000)
   debounceMs?: number; // how long changes gather before a recompute (default 0: next macrotask)
+  /** Trace store bounds and OTLP export (traces.ts). */
+  tracing?: TracingOptions;
+  /** The embedded metrics store and the scraper of every sidecar's :15090 (src/telemetry/scrape/embedded-metrics.ts). */
+  metrics?: EmbeddedMetricsOptions;
+  log?: (line: string) => void;
 }
 
 interface NodeSnapshot {
@@ -38,6 +45,8 @@ interface NodeSnapshot {
 export class ControlPlane {
   readonly store: ConfigStore;
   readonly registry: ServiceRegistry;
+  readonly traces: TraceService;
+  readonly metrics: EmbeddedMetrics;
   private readonly clock: Clock;
   private readonly xds: XdsServer;
   private readonly snapshots = new Map<string, NodeSnapshot>();
@@ -53,6 +62,8 @@ export class ControlPlane {
     this.clock = opts.clock ?? { now: Date.now };
     this.store = opts.store ?? new ConfigStore(() => this.clock.now());
     this.registry = new ServiceRegistry(this.store);
+    this.traces = new TraceService({ ...opts.tracing, clock: this.clock, log: opts.log });
+    this.metrics = new EmbeddedMetrics(() => this.registry.instances(), opts.metrics, timerClock(opts.clock));
     this.xds = new XdsServer({ snapshotFor: (id) => this.snapshotFor(id), now: () => this.clock.now(), pingIntervalMs: opts.pingIntervalMs });
     this.unwatch.push(this.store.watch(() => this.markDirty()), this.registry.watch(() => this.markDirty()));
   }
@@ -69,6 +80,8 @@ export class ControlPlane {
       xds: this.xds,
       currentSnapshot: (id) => this.snapshotFor(id),
       status: () => this.status(),
+      traces: this.traces,
+      metrics: this.metrics,
     });
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control-plane');
@@ -86,6 +99,8 @@ export class ControlPlane {
     });
     const addr = server.address() as AddressInfo;
     this.baseUrl = `http://${addr.address}:${addr.port}`;
+    this.traces.start();
+    this.metrics.start();
     this.flush();
     return { url: this.baseUrl };
   }
@@ -96,6 +111,8 @@ export class ControlPlane {
     this.xds.close();
     for (const u of this.unwatch.splice(0)) u();
     this.registry.close();
+    await this.traces.stop();
+    await this.metrics.stop();
     const server = this.server;
     this.server = undefined;
     if (!server) return;
@@ -134,6 +151,8 @@ export class ControlPlane {
       services: this.registry.services().length,
       proxies: { known: this.snapshots.size, connected: proxies.filter((p) => p.connected).length, synced: proxies.filter((p) => p.status === 'SYNCED').length },
       recomputes: this.recomputes,
+      tracing: this.traces.status(),
+      metrics: this.metrics.status(),
       notes: this.notes,
     };
   }

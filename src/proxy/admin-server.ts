@@ -3,11 +3,13 @@ import { closeServer, listen } from './listeners/server-lifecycle.js';
 import type { Sidecar } from './sidecar.js';
 import { clusterStatuses, clusterStatusText } from './upstream/outlier-status.js';
 import type { XdsStatus } from './xds-client.js';
+import { serveStats, STATS_PATH } from '../telemetry/sidecar/stats-server.js';
 
 // The sidecar's admin endpoint (Envoy's :15000): what it runs and how it is doing.
 // GET /config_dump  the snapshot in force (JSON), 503 before the first one
 // GET /ready        200 once a snapshot is applied and its listeners are bound
 // GET /stats        counters (`name: value` lines; `?format=json` for JSON)
+// GET /stats/prometheus  Istio's standard metrics in Prometheus text format (also on :15090)
 // GET /xds_status   the control-plane connection: accepted version, last NACK
 // GET /clusters     each cluster's endpoints: HEALTHY / UNHEALTHY / EJECTED, ejections, time
 //                   left, consecutive errors (`?format=json` for JSON)
@@ -42,6 +44,8 @@ export class AdminServer {
       }
       case '/ready':
         return void this.checkReady().then((ok) => send(res, ok ? 200 : 503, 'text/plain', ok ? 'LIVE\n' : 'PRE_INITIALIZING\n'));
+      case STATS_PATH: // Istio's standard metrics, Prometheus text format (as on :15090)
+        return serveStats(this.sidecar, req, res);
       case '/stats':
         return url.searchParams.get('format') === 'json'
           ? send(res, 200, 'application/json', JSON.stringify(this.sidecar.stats.toJSON()) + '\n')
@@ -57,7 +61,7 @@ export class AdminServer {
       case '/outlier_events':
         return send(res, 200, 'application/json', JSON.stringify({ events: this.sidecar.outliers.events.list() }, null, 2) + '\n');
       default:
-        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /xds_status /clusters /outlier_events\n');
+        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /stats/prometheus /xds_status /clusters /outlier_events\n');
     }
   }
 

@@ -6,6 +6,7 @@ import type { UpstreamHost } from './upstream/host.js';
 import type { ListenerRuntime } from './listeners/listener-runtime.js';
 import type { UpstreamRequest } from './router/upstream-request.js';
 import { ResponseFlag } from './response-flags.js';
+import type { WorkloadIdentity } from '../telemetry/sidecar/workload-identity.js';
 
 // The state of one downstream request as it crosses the filter chain (Envoy's stream): what
 // was asked (parsed once), what the router decided, and the outcome (status, response flag,
@@ -51,6 +52,8 @@ export class HttpStream {
   filterIndex = 0;
   /** The client speaks h2c (`req`/`res` are node:http2's compatibility objects): trailers can go downstream. */
   h2 = false;
+  /** Inbound: the calling workload, from the peer metadata its sidecar sent (null: unknown). Set by telemetry's peer metadata filter. */
+  peer: WorkloadIdentity | null = null;
 
   constructor(
     readonly req: IncomingMessage,

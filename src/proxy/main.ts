@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 import type { ProxyNode } from '../api/snapshot.js';
-import { PROXY_ADMIN_PORT } from '../api/snapshot.js';
+import { PROXY_ADMIN_PORT, PROXY_STATS_PORT } from '../api/snapshot.js';
 import { AdminServer } from './admin-server.js';
 import { Sidecar } from './sidecar.js';
 import { XdsClient } from './xds-client.js';
+import { systemClock } from './clock.js';
+import { SpanReporter } from '../telemetry/tracing/span-reporter.js';
+import { StatsServer } from '../telemetry/sidecar/stats-server.js';
+import { telemetryOf } from '../telemetry/sidecar/sidecar-telemetry.js';
 
 // The sidecar process, one per workload instance. Environment:
 //   MESH_NODE  the ProxyNode as JSON (id, namespace, labels, address, ...)
 //   MESH_XDS   the control plane's base URL, e.g. http://127.0.0.1:15010
 //   MESH_ADMIN_PORT  optional, default 15000 (on the node's address)
+//   MESH_STATS_PORT  optional, default 15090: Prometheus metrics at /stats/prometheus (on the node's address)
 // SIGTERM/SIGINT: stop taking connections, let requests in flight finish, exit 0.
 
 function fail(message: string): never {
@@ -35,13 +40,23 @@ async function main(): Promise<void> {
   const adminPort = Number(process.env.MESH_ADMIN_PORT ?? PROXY_ADMIN_PORT);
   const log = (m: string) => process.stderr.write(`meshmedic-proxy ${node.id}: ${m}\n`);
 
-  const sidecar = new Sidecar({ node, log });
+  // Spans go to the control plane in batches, off the request path (tracing issue).
+  const spans = new SpanReporter({ controlPlaneUrl: xdsUrl, clock: systemClock, log, stats: { inc: (name, by) => sidecar.stats.inc(name, by) } });
+  const sidecar = new Sidecar({ node, log, spanSink: spans });
+  spans.start();
   const xds = new XdsClient({ baseUrl: xdsUrl, nodeId: node.id, target: sidecar, log });
   const admin = new AdminServer(sidecar, () => xds.status());
   try {
     await admin.listen(node.address, adminPort);
   } catch (e) {
     fail(`admin server on ${node.address}:${adminPort}: ${(e as Error).message}`);
+  }
+  const statsPort = Number(process.env.MESH_STATS_PORT ?? PROXY_STATS_PORT);
+  const stats = new StatsServer(sidecar);
+  try {
+    await stats.listen(node.address, statsPort);
+  } catch (e) {
+    fail(`stats server on ${node.address}:${statsPort}: ${(e as Error).message}`);
   }
   xds.start();
   log(`admin on ${node.address}:${adminPort}, control plane ${xdsUrl}`);
@@ -53,7 +68,10 @@ async function main(): Promise<void> {
     log(`${signal}: draining`);
     xds.stop();
     await sidecar.stop(5_000);
+    await spans.stop();
     await admin.close();
+    await stats.close();
+    telemetryOf(sidecar).accessLog.flush(); // lines of the last requests
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

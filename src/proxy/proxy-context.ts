@@ -1,6 +1,7 @@
 import type { Clock, RandomSource } from './clock.js';
 import type { CompiledSnapshot } from './compiled-snapshot.js';
 import type { Stats } from './stats.js';
+import type { SpanSink } from '../telemetry/tracing/span.js';
 
 /** What listeners and filters read from the sidecar that runs them. */
 export interface ProxyContext {
@@ -9,5 +10,7 @@ export interface ProxyContext {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly stats: Stats;
+  /** Where finished trace spans go (absent: sampled requests are propagated but no span is kept). */
+  readonly spanSink?: SpanSink;
   log(message: string): void;
 }

@@ -3,6 +3,9 @@ import { systemClock, type Clock, type RandomSource } from './clock.js';
 import { CompiledSnapshot } from './compiled-snapshot.js';
 import type { HttpFilterFactory } from './filters/http-filter.js';
 import { faultInjectionFilter } from './filters/fault-injection.js';
+import { completionTelemetryFilters, peerMetadataFilter } from '../telemetry/sidecar/filters.js';
+import { tracingFilter } from '../telemetry/tracing/tracing-filter.js';
+import type { SpanSink } from '../telemetry/tracing/span.js';
 import { ListenerManager } from './listeners/listener-manager.js';
 import type { ProxyContext } from './proxy-context.js';
 import { validateSnapshot } from './snapshot-validation.js';
@@ -24,6 +27,8 @@ export interface SidecarOptions {
   /** HTTP filters before the router, in order (resilience, telemetry, authz plug in here). */
   httpFilters?: readonly HttpFilterFactory[];
   log?: (message: string) => void;
+  /** Where finished trace spans go (the process's reporter to the control plane); absent: none are kept. */
+  spanSink?: SpanSink;
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -32,6 +37,7 @@ export class Sidecar implements ProxyContext {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly stats = new Stats();
+  readonly spanSink: SpanSink | undefined;
   private compiled: CompiledSnapshot | null = null;
   private readonly hosts = new HostRegistry();
   /** Outlier detectors by outbound cluster, kept across snapshots, and their ejection events. */
@@ -46,8 +52,9 @@ export class Sidecar implements ProxyContext {
     this.random = options.random ?? Math.random;
     this.node = options.node;
     this.logFn = options.log ?? (() => undefined);
+    this.spanSink = options.spanSink;
     this.outliers = new OutlierDetectors({ clock: this.clock, stats: this.stats, log: (m) => this.log(m) });
-    this.listeners = new ListenerManager(this, options.httpFilters ?? [faultInjectionFilter]);
+    this.listeners = new ListenerManager(this, options.httpFilters ?? [peerMetadataFilter, tracingFilter, faultInjectionFilter, ...completionTelemetryFilters]);
   }
 
   get current(): CompiledSnapshot | null {

@@ -27,7 +27,7 @@ function computeEndpoints(view: MeshView, svc: MeshService, port: ServicePort): 
         .filter((i) => i.namespace === svc.namespace && labelsMatch(svc.selector, i.labels))
         .flatMap((i) => {
           const p = instancePort(svc, port, i);
-          return p === undefined ? [] : [{ address: i.address, port: p, instance: i.name, labels: { ...i.labels }, healthy: i.healthy }];
+          return p === undefined ? [] : [{ address: i.address, port: p, instance: i.name, workload: i.workload, namespace: i.namespace, labels: { ...i.labels }, healthy: i.healthy }];
         });
       break;
     case 'declared':

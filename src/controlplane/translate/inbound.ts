@@ -2,6 +2,7 @@ import type { Cluster, ClusterLoadAssignment, Endpoint, Listener, RouteConfig } 
 import { clusterProtocol } from '../port-protocol.js';
 import { clusterName } from './hosts.js';
 import type { NodeContext } from './node-context.js';
+import { inboundService } from './telemetry-inbound-service.js';
 
 // The inbound side of a proxy: one listener per port its instance serves, on the instance's
 // own address, forwarding to the application (its unix socket, or host:port) through the
@@ -44,7 +45,8 @@ export function inboundConfig(ctx: NodeContext): InboundConfig {
         ],
       });
     }
-    out.clusters.push({ name: cluster, direction: 'inbound', port: p.port, protocol: clusterProtocol(p.protocol), lbPolicy: 'LEAST_REQUEST' });
+    const service = inboundService(ctx, p.port); // Istio's inbound cluster metadata: telemetry's destination_service
+    out.clusters.push({ name: cluster, direction: 'inbound', ...(service && { service }), port: p.port, protocol: clusterProtocol(p.protocol), lbPolicy: 'LEAST_REQUEST' });
     const app: Endpoint =
       'socketPath' in p.app
         ? { address: '', port: 0, socketPath: p.app.socketPath, instance: inst.name, labels: { ...inst.labels }, healthy: true }

@@ -1,6 +1,8 @@
 import type { WorkloadInstance } from '../../api/snapshot.js';
 import type { Resource } from '../../api/resource.js';
 import type { ConfigStore } from '../../config/store.js';
+import type { MeshConfig } from '../../config/mesh.js';
+import { meshConfigFromStore } from './telemetry-selection.js';
 import type { ServiceRegistry } from '../registry.js';
 import type { MeshService } from '../services.js';
 
@@ -15,12 +17,16 @@ export interface MeshView {
   destinationRules: Resource[]; // same order
   /** Istio's root namespace: its DestinationRules apply mesh-wide as a last resort. */
   rootNamespace: string;
+  /** Telemetry resources in Istio's order (creation time, then name): the oldest wins a level. */
+  telemetries: Resource[];
+  /** The mesh config (a MeshConfig resource or the root namespace's `istio` ConfigMap, over Istio's defaults): telemetry defaults and providers. */
+  meshConfig: MeshConfig;
   /** Kinds in the store that translation does not use yet (reported, never silently ignored). */
   unusedKinds: string[];
 }
 
 /** Kinds the translation reads (directly or through the registry). */
-const USED_KINDS = new Set(['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry', 'WorkloadEntry', 'Namespace']);
+const USED_KINDS = new Set(['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry', 'WorkloadEntry', 'Namespace', 'Telemetry']);
 /** Kinds that configure proxies in Istio, so their presence without effect must be told. */
 const PROXY_KINDS = new Set([
   'Gateway', 'Sidecar', 'EnvoyFilter', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication',
@@ -36,6 +42,8 @@ export function buildMeshView(store: ConfigStore, registry: ServiceRegistry, roo
     virtualServices: istioOrder(store.list('VirtualService')),
     destinationRules: istioOrder(store.list('DestinationRule')),
     rootNamespace,
+    telemetries: istioOrder(store.list('Telemetry')),
+    meshConfig: meshConfigFromStore(store, rootNamespace),
     unusedKinds: [...unused].sort(),
   };
 }

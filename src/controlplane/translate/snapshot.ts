@@ -1,4 +1,4 @@
-import { OUTBOUND_HTTP_PORT, PROXY_ADMIN_PORT, type Listener, type ProxySnapshot, type WorkloadInstance } from '../../api/snapshot.js';
+import { OUTBOUND_HTTP_PORT, PROXY_ADMIN_PORT, PROXY_STATS_PORT, type Listener, type ProxySnapshot, type WorkloadInstance } from '../../api/snapshot.js';
 import { createHash } from 'node:crypto';
 import { outboundClusters } from './clusters.js';
 import { inboundConfig } from './inbound.js';
@@ -8,6 +8,7 @@ import { Notes } from './notes.js';
 import { OUTBOUND_ROUTE_CONFIG, outboundRouteConfig } from './outbound-routes.js';
 import { outboundTcpListeners } from './outbound-tcp.js';
 import { sidecarVirtualServices } from './virtual-service-selection.js';
+import { telemetrySettings } from './telemetry.js';
 
 // One proxy's snapshot from the mesh view: inbound side, the outbound HTTP listener and its
 // route config, outbound TCP listeners, clusters and endpoints. Everything is sorted, so the
@@ -26,11 +27,11 @@ export function buildSnapshot(view: MeshView, instance: WorkloadInstance): Trans
   const vses = sidecarVirtualServices(ctx);
   const inbound = inboundConfig(ctx);
   for (const l of inbound.listeners) {
-    if (l.port === OUTBOUND_HTTP_PORT || l.port === PROXY_ADMIN_PORT) {
-      notes.add(`instance ${instance.namespace}/${instance.name}`, `port ${l.port} is the sidecar's own (${OUTBOUND_HTTP_PORT} outbound, ${PROXY_ADMIN_PORT} admin); its inbound listener collides`);
+    if (l.port === OUTBOUND_HTTP_PORT || l.port === PROXY_ADMIN_PORT || l.port === PROXY_STATS_PORT) {
+      notes.add(`instance ${instance.namespace}/${instance.name}`, `port ${l.port} is the sidecar's own (${OUTBOUND_HTTP_PORT} outbound, ${PROXY_ADMIN_PORT} admin, ${PROXY_STATS_PORT} metrics); its inbound listener collides`);
     }
   }
-  const reserved = new Set([OUTBOUND_HTTP_PORT, PROXY_ADMIN_PORT, ...inbound.listeners.map((l) => l.port)]);
+  const reserved = new Set([OUTBOUND_HTTP_PORT, PROXY_ADMIN_PORT, PROXY_STATS_PORT, ...inbound.listeners.map((l) => l.port)]);
   const outboundHttp: Listener = {
     name: `outbound_http_${OUTBOUND_HTTP_PORT}`,
     direction: 'outbound',
@@ -46,6 +47,7 @@ export function buildSnapshot(view: MeshView, instance: WorkloadInstance): Trans
     routes: byName([...inbound.routes, outboundRouteConfig(ctx, vses)]),
     clusters: byName([...inbound.clusters, ...outbound.clusters]),
     endpoints: [...inbound.endpoints, ...outbound.endpoints].sort((a, b) => cmp(a.clusterName, b.clusterName)),
+    telemetry: telemetrySettings(ctx),
   };
   // Translation is deterministic (same state, same objects in the same order), so plain JSON
   // text is a faithful fingerprint; canonical key sorting would cost more than the translation.

@@ -18,13 +18,15 @@ export interface ControlPlaneProcessOptions {
   topologies: string[];
   port: number;
   log: (line: string) => void;
+  /** OTLP/HTTP collector for trace spans (`up --otlp-endpoint`). */
+  otlpEndpoint?: string;
 }
 
 export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise<() => Promise<void>> {
   const { state } = opts;
   const configFile = join(state.root, 'config.yaml');
   const plan = planLocalMesh(state.root, opts.topologies);
-  const cp = new ControlPlane({ port: opts.port });
+  const cp = new ControlPlane({ port: opts.port, tracing: { otlpEndpoint: opts.otlpEndpoint }, log: opts.log });
   if (existsSync(configFile)) {
     const saved = parseText(readFileSync(configFile, 'utf8'), configFile, { defaultNamespace: 'default' });
     if (saved.errors.length) throw new Error(`saved config ${configFile} is damaged: ${saved.errors[0].format()}`);

@@ -20,6 +20,8 @@ export interface MeshDaemonOptions {
   topologies: string[];
   port: number; // control plane port, fixed for the daemon's life so restarts keep it
   log: (line: string) => void;
+  /** OTLP/HTTP collector the control plane exports spans to (`up --otlp-endpoint`). */
+  otlpEndpoint?: string;
 }
 
 export function startMeshDaemon(opts: MeshDaemonOptions): { stop: () => Promise<void>; supervisor: Supervisor } {
@@ -32,7 +34,7 @@ export function startMeshDaemon(opts: MeshDaemonOptions): { stop: () => Promise<
   supervisor.start({
     name: 'controlplane',
     command: process.execPath,
-    args: [CLI_MAIN, 'controlplane', '--state-dir', state.root, '--port', String(opts.port), ...opts.topologies],
+    args: [CLI_MAIN, 'controlplane', '--state-dir', state.root, '--port', String(opts.port), ...(opts.otlpEndpoint ? ['--otlp-endpoint', opts.otlpEndpoint] : []), ...opts.topologies],
     env: {},
     logFile: join(state.logsDir, 'controlplane.log'),
   });

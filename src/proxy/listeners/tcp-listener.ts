@@ -3,6 +3,7 @@ import type { Listener } from '../../api/snapshot.js';
 import type { ProxyContext } from '../proxy-context.js';
 import type { ActiveListener } from './active-listener.js';
 import { closeServer, listen } from './server-lifecycle.js';
+import { tcpMetricsOf } from '../../telemetry/sidecar/tcp-metrics.js';
 
 // A TCP listener (Istio's tcp route with one destination): each connection is piped, bytes
 // both ways, to one host of `tcpCluster` chosen by the cluster's balancer. No cluster or no
@@ -34,8 +35,10 @@ export class TcpListener implements ActiveListener {
     stats.inc('tcp.downstream_cx_total');
     const cluster = this.ctx.current?.clusters.get(this.def.tcpCluster ?? '');
     const host = cluster?.chooseForConnection(client.remoteAddress ?? '');
+    const metrics = tcpMetricsOf(this.ctx, this.def); // Istio's TCP metrics (null: disabled)
     if (!host) {
       stats.inc(cluster ? 'tcp.response_flags.UH' : 'tcp.response_flags.NC');
+      metrics?.refused(cluster ?? null, client, cluster ? 'UH' : 'NC');
       client.destroy();
       return;
     }
@@ -43,9 +46,11 @@ export class TcpListener implements ActiveListener {
     if (!breakers.canOpenConnection()) {
       breakers.overflow('upstream_cx_overflow');
       stats.inc('tcp.response_flags.UO');
+      metrics?.refused(cluster!, client, 'UO');
       client.destroy();
       return;
     }
+    const meter = metrics?.connection(cluster!, host, client);
     this.sockets.add(client);
     host.active++;
     breakers.connections++;
@@ -56,6 +61,7 @@ export class TcpListener implements ActiveListener {
     upstream.setTimeout(connectTimeoutMs);
     upstream.once('connect', () => {
       connected = true;
+      meter?.connected();
       cluster!.outlier?.record(host, 200); // Envoy's TCP proxy: a connect success resets the host's count
       upstream.setTimeout(tcpIdleTimeoutMs);
     });
@@ -67,10 +73,12 @@ export class TcpListener implements ActiveListener {
       breakers.connections--;
       upstream.destroy();
       client.destroy();
+      meter?.closed();
     };
     upstream.on('error', () => {
       stats.inc(connected ? 'tcp.response_flags.UR' : 'tcp.response_flags.UF');
       if (!connected) cluster!.outlier?.record(host, 503); // a connect failure counts as a 503 (non-split mode)
+      if (!connected) meter?.failed('UF');
       cleanup();
     });
     client.on('error', cleanup);
@@ -78,6 +86,7 @@ export class TcpListener implements ActiveListener {
     // on one socket and written on the other: the upstream's timer alone sees all the traffic.
     upstream.on('timeout', () => {
       stats.inc(connected ? 'tcp.idle_timeout' : 'tcp.response_flags.UF');
+      if (!connected) meter?.failed('UF');
       cleanup();
     });
     upstream.on('close', cleanup);

@@ -8,7 +8,11 @@ import type { WorkloadSpec } from './spec.js';
 // own error rate, then its script. The body names the instance that answered and carries the
 // answers of the calls it made, so a Bookinfo productpage answer shows the whole page.
 
-/** Headers an application must copy from its request to its calls for traces to join up (as Bookinfo does), plus Bookinfo's user headers. */
+/**
+ * Headers an application must copy from its request to its calls for traces to join up (Istio's
+ * list: the request id, W3C, B3 single and multi, Lightstep, OpenCensus/Stackdriver), plus
+ * Bookinfo's user headers.
+ */
 export const FORWARDED_HEADERS = [
   'x-request-id',
   'traceparent',
@@ -20,6 +24,8 @@ export const FORWARDED_HEADERS = [
   'x-b3-sampled',
   'x-b3-flags',
   'x-ot-span-context',
+  'x-cloud-trace-context',
+  'grpc-trace-bin',
   'end-user',
   'user-agent',
   'cookie',
