@@ -236,43 +236,52 @@ export const proxyBench: Benchmark = {
 
       const nginxPids = [nginx.pid!, Number(readFileSync(join(pdir, 'nginx.pid'), 'utf8')) || nginx.pid!];
       const workerPids = spawnSync('pgrep', ['-P', String(nginxPids[1])], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
-      const measure = (name: string, target: string, host: string, pids: number[]): Figures => {
-        spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', '-d2s', '-H', `Host: ${host}`, target], { encoding: 'utf8' }); // warm-up
-        const results: Figures[] = [];
-        for (let i = 0; i < Math.max(1, runs); i++) {
-          const cpu0 = cpuMicros(pids);
-          const out = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, target], { encoding: 'utf8' }).stdout;
-          const w = parseWrk(out);
-          if (w.errors > 0) throw new Error(`${name}: ${w.errors} failed requests during the run`);
-          const cpu = cpuMicros(pids) - cpu0;
-          results.push({ rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, requests: w.requests, cpuMicrosPerRequest: Math.round((cpu / w.requests) * 10) / 10, rssMB: rssMB(pids) });
-          progress(`${name} run ${i + 1}: ${Math.round(w.rps)} rps, p99 ${w.p99Ms} ms`);
-        }
-        results.sort((a, b) => a.rps - b.rps);
-        return results[Math.floor(results.length / 2)]; // the median run
+      // Interleaved rounds: each round measures every target once, in turn, so slow drift of the
+      // machine (other work on the cores) touches all of them alike; a ratio is the median of the
+      // ratios within rounds, the figures of a target its median run.
+      interface Target { name: string; url: string; host: string; pids: number[]; runs: Figures[] }
+      const targets: Record<'ours' | 'theirs' | 'resilient' | 'telemetryOff', Target> = {
+        ours: { name: 'meshmedic', url: `http://${CLIENT}:15001/`, host: HOST, pids: [sidecar.pid!], runs: [] },
+        theirs: { name: 'nginx', url: `http://${NGINX_PROXY}:8081/`, host: HOST, pids: [...new Set([...nginxPids, ...workerPids])], runs: [] },
+        resilient: { name: 'meshmedic, resilience configured', url: `http://${CLIENT}:15001/`, host: RESILIENT_HOST, pids: [sidecar.pid!], runs: [] },
+        telemetryOff: { name: 'meshmedic, telemetry off', url: `http://${CLIENT_NO_TELEMETRY}:15001/`, host: HOST, pids: [quiet.pid!], runs: [] },
       };
       await waitHttp(`http://${CLIENT}:15001/`, { host: RESILIENT_HOST });
-      const ours = measure('meshmedic', `http://${CLIENT}:15001/`, HOST, [sidecar.pid!]);
-      const theirs = measure('nginx', `http://${NGINX_PROXY}:8081/`, HOST, [...new Set([...nginxPids, ...workerPids])]);
-      const resilient = measure('meshmedic, resilience configured', `http://${CLIENT}:15001/`, RESILIENT_HOST, [sidecar.pid!]);
-      const telemetryOff = measure('meshmedic, telemetry off', `http://${CLIENT_NO_TELEMETRY}:15001/`, HOST, [quiet.pid!]);
-      const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+      for (const t of Object.values(targets)) spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', '-d2s', '-H', `Host: ${t.host}`, t.url], { encoding: 'utf8' }); // warm-up
+      for (let i = 0; i < Math.max(1, runs); i++) {
+        for (const t of Object.values(targets)) {
+          const cpu0 = cpuMicros(t.pids);
+          const out = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', `-d${seconds}s`, '--latency', '-H', `Host: ${t.host}`, t.url], { encoding: 'utf8' }).stdout;
+          const w = parseWrk(out);
+          if (w.errors > 0) throw new Error(`${t.name}: ${w.errors} failed requests during the run`);
+          const cpu = cpuMicros(t.pids) - cpu0;
+          t.runs.push({ rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, requests: w.requests, cpuMicrosPerRequest: Math.round((cpu / w.requests) * 10) / 10, rssMB: rssMB(t.pids) });
+          progress(`round ${i + 1}, ${t.name}: ${Math.round(w.rps)} rps, ${t.runs[i].cpuMicrosPerRequest} µs CPU/request, p99 ${w.p99Ms} ms`);
+        }
+      }
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+      const medianRun = (t: Target) => [...t.runs].sort((x, y) => x.rps - y.rps)[Math.floor(t.runs.length / 2)];
+      const roundRatio = (a: Target, b: Target, key: 'rps' | 'cpuMicrosPerRequest') => Math.round(median(a.runs.map((r, i) => r[key] / b.runs[i][key])) * 1000) / 1000;
+      const ours = medianRun(targets.ours);
+      const theirs = medianRun(targets.theirs);
+      const resilient = medianRun(targets.resilient);
+      const telemetryOff = medianRun(targets.telemetryOff);
       return {
         benchmark: 'proxy',
-        rpsRatio: ratio(ours.rps, theirs.rps),
-        cpuRatio: ratio(ours.cpuMicrosPerRequest, theirs.cpuMicrosPerRequest),
+        rpsRatio: roundRatio(targets.ours, targets.theirs, 'rps'),
+        cpuRatio: roundRatio(targets.ours, targets.theirs, 'cpuMicrosPerRequest'),
         meshmedic: ours,
         nginx: theirs,
         resilience: {
           what: 'route timeout, retries, fault delay+abort at 0%, connectionPool limits, outlierDetection: configured, not firing',
-          rpsRatio: ratio(resilient.rps, ours.rps),
-          cpuRatio: ratio(resilient.cpuMicrosPerRequest, ours.cpuMicrosPerRequest),
+          rpsRatio: roundRatio(targets.resilient, targets.ours, 'rps'),
+          cpuRatio: roundRatio(targets.resilient, targets.ours, 'cpuMicrosPerRequest'),
           meshmedic: resilient,
         },
         telemetry: {
           what: "Istio's standard metrics (source reporter), peer metadata headers, tracing at 1%: on (meshmedic) versus off (a Telemetry resource disabling metrics, sampling 0%)",
-          rpsRatio: ratio(ours.rps, telemetryOff.rps),
-          cpuRatio: ratio(ours.cpuMicrosPerRequest, telemetryOff.cpuMicrosPerRequest),
+          rpsRatio: roundRatio(targets.ours, targets.telemetryOff, 'rps'),
+          cpuRatio: roundRatio(targets.ours, targets.telemetryOff, 'cpuMicrosPerRequest'),
           off: telemetryOff,
         },
         setup: { proxyCore: 0, loadAndUpstreamCore: 1, wrk: '-t1 -c32', seconds, runs: Math.max(1, runs), routing: 'VirtualService with 3 rules (header, uri prefix/query, default) and a subset', node: process.version },
