@@ -4,6 +4,7 @@ import type { Sidecar } from './sidecar.js';
 import { clusterStatuses, clusterStatusText } from './upstream/outlier-status.js';
 import type { XdsStatus } from './xds-client.js';
 import { serveStats, STATS_PATH } from '../telemetry/sidecar/stats-server.js';
+import { NETWORK_FAULTS_PATH, serveNetworkFaults } from './chaos/network-faults.js';
 
 // The sidecar's admin endpoint (Envoy's :15000): what it runs and how it is doing.
 // GET /config_dump  the snapshot in force (JSON), 503 before the first one
@@ -14,6 +15,7 @@ import { serveStats, STATS_PATH } from '../telemetry/sidecar/stats-server.js';
 // GET /clusters     each cluster's endpoints: HEALTHY / UNHEALTHY / EJECTED, ejections, time
 //                   left, consecutive errors (`?format=json` for JSON)
 // GET /outlier_events  the last outlier ejections and returns (JSON, oldest first)
+// GET|PUT /chaos/network  chaos network delays in force on this sidecar (chaos/network-faults.ts)
 
 export class AdminServer {
   private readonly server: Server;
@@ -36,6 +38,7 @@ export class AdminServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (url.pathname === NETWORK_FAULTS_PATH) return serveNetworkFaults(this.sidecar, req, res); // chaos: GET/PUT
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'GET only\n');
     switch (url.pathname) {
       case '/config_dump': {

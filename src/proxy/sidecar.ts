@@ -3,6 +3,7 @@ import { systemClock, type Clock, type RandomSource } from './clock.js';
 import { CompiledSnapshot } from './compiled-snapshot.js';
 import type { HttpFilterFactory } from './filters/http-filter.js';
 import { faultInjectionFilter } from './filters/fault-injection.js';
+import { networkDelayFilter } from './chaos/network-faults.js';
 import { completionTelemetryFilters, peerMetadataFilter } from '../telemetry/sidecar/filters.js';
 import { tracingFilter } from '../telemetry/tracing/tracing-filter.js';
 import type { SpanSink } from '../telemetry/tracing/span.js';
@@ -54,7 +55,7 @@ export class Sidecar implements ProxyContext {
     this.logFn = options.log ?? (() => undefined);
     this.spanSink = options.spanSink;
     this.outliers = new OutlierDetectors({ clock: this.clock, stats: this.stats, log: (m) => this.log(m) });
-    this.listeners = new ListenerManager(this, options.httpFilters ?? [peerMetadataFilter, tracingFilter, faultInjectionFilter, ...completionTelemetryFilters]);
+    this.listeners = new ListenerManager(this, options.httpFilters ?? [peerMetadataFilter, tracingFilter, faultInjectionFilter, networkDelayFilter, ...completionTelemetryFilters]);
   }
 
   get current(): CompiledSnapshot | null {

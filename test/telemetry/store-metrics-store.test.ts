@@ -81,6 +81,12 @@ test('store: raw samples expire after the raw retention; older data stays at 1-m
   // Entirely inside raw data it is exact.
   const rawOnly = await source.query('increase(requests_total[5m])', 40 * MIN);
   assert.ok(rawOnly.resultType === 'vector' && Math.abs(rawOnly.result[0].value[1] - 1500) < 1e-6, JSON.stringify(rawOnly));
+  // Idle for longer than the raw retention: the raw data goes, its last sample stays downsampled.
+  c.t = 55 * MIN;
+  store.maintain();
+  assert.equal(counter.raw.empty, true);
+  const last = await source.query('last_over_time(requests_total[20m])', c.t);
+  assert.ok(last.resultType === 'vector' && last.result[0].value[1] === 40 * 60 * 5, JSON.stringify(last));
   // After the downsampled retention, nothing is left and the series goes.
   c.t = 40 * MIN + 61 * MIN;
   store.maintain();

@@ -14,7 +14,8 @@ export interface ProcessSpec {
   logFile: string;
 }
 
-export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopped';
+/** `held`: stopped on purpose and not restarted until released (chaos holds a crashed instance down). */
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopped' | 'held';
 
 export interface ProcessStatus {
   name: string;
@@ -41,6 +42,7 @@ interface Entry {
   child?: ChildProcess;
   status: ProcessStatus;
   stopping: boolean;
+  held: boolean;
   exited?: Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export class Supervisor {
 
   start(spec: ProcessSpec): void {
     if (this.entries.has(spec.name)) throw new Error(`process ${spec.name} is already supervised`);
-    const entry: Entry = { spec, status: { name: spec.name, state: 'starting', restarts: 0 }, stopping: false };
+    const entry: Entry = { spec, status: { name: spec.name, state: 'starting', restarts: 0 }, stopping: false, held: false };
     this.entries.set(spec.name, entry);
     this.launch(entry);
   }
@@ -69,10 +71,10 @@ export class Supervisor {
       child.once('exit', (code, signal) => {
         entry.status.lastExit = { code, signal };
         entry.status.pid = undefined;
-        const willRestart = !entry.stopping && this.opts.restart !== false;
+        const willRestart = !entry.stopping && !entry.held && this.opts.restart !== false;
         this.opts.onExit?.(spec.name, code, signal, willRestart);
         if (willRestart) this.scheduleRestart(entry);
-        else entry.status.state = 'stopped';
+        else entry.status.state = entry.held && !entry.stopping ? 'held' : 'stopped';
         resolve();
       });
     });
@@ -84,7 +86,7 @@ export class Supervisor {
     const delay = Math.min(this.opts.maxBackoffMs ?? 10_000, base * 2 ** Math.min(entry.status.restarts, 16));
     entry.status.restarts++;
     const timer = (this.opts.setTimer ?? setTimeout)(() => {
-      if (!entry.stopping) this.launch(entry);
+      if (!entry.stopping && !entry.held) this.launch(entry);
     }, delay);
     timer.unref?.();
   }
@@ -113,6 +115,42 @@ export class Supervisor {
   kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): boolean {
     const child = this.entries.get(name)?.child;
     return child?.pid !== undefined && child.kill(signal);
+  }
+
+  /**
+   * Kill a process (SIGKILL: a crash) and keep it down: no restart until `release`. Resolves
+   * once it has exited. False when no such process is supervised.
+   */
+  async hold(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<boolean> {
+    const entry = this.entries.get(name);
+    if (!entry) return false;
+    entry.held = true;
+    const child = entry.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await entry.exited;
+    }
+    entry.status.state = 'held';
+    return true;
+  }
+
+  /** Start a held process again (counted as a restart, as a crashed container's return is). */
+  release(name: string): boolean {
+    const entry = this.entries.get(name);
+    if (!entry || !entry.held) return false;
+    entry.held = false;
+    if (entry.stopping) return true;
+    const child = entry.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      entry.status.restarts++;
+      this.launch(entry);
+    }
+    return true;
+  }
+
+  /** The process's current pid, if it runs. */
+  pid(name: string): number | undefined {
+    return this.entries.get(name)?.status.pid;
   }
 
   list(): ProcessStatus[] {

@@ -3,10 +3,11 @@ import type { SyntaxNode } from '@lezer/common';
 import type { LabelMatcher, MatchOp } from '../store/matchers.js';
 import { compileMatcher, MatcherError } from '../store/matchers.js';
 import type { AggregateOp, BinaryOp, Expr, MatrixSelector, ValueType, VectorMatching, VectorSelector } from './ast.js';
-import { COMPARISON_OPS, SET_OPS } from './ast.js';
 import { parseDurationMs } from './duration.js';
 import { MetricsQueryError, typeError, unsupported } from './errors.js';
 import { FUNCTIONS } from './function-table.js';
+import { checkBinary } from './binary-rules.js';
+import { parseNumber, unquote } from './literals.js';
 import { typeOf } from './types.js';
 
 // PromQL text -> the subset's tree, with Prometheus's own grammar (lezer-promql) doing the
@@ -54,7 +55,7 @@ class Builder {
   expr(n: SyntaxNode): Expr {
     switch (n.name) {
       case 'NumberDurationLiteral':
-        return { kind: 'number', value: this.number(this.src(n)) };
+        return { kind: 'number', value: parseNumber(this.src(n)) };
       case 'StringLiteral':
         return { kind: 'string', value: this.string(n) };
       case 'ParenExpr':
@@ -85,31 +86,8 @@ class Builder {
     }
   }
 
-  private number(raw: string): number {
-    let s = raw.replace(/_/g, '');
-    let sign = 1;
-    if (s.startsWith('-') || s.startsWith('+')) {
-      if (s[0] === '-') sign = -1;
-      s = s.slice(1);
-    }
-    const lower = s.toLowerCase();
-    if (lower === 'inf') return sign * Infinity;
-    if (lower === 'nan') return NaN;
-    if (/^0x[0-9a-f]+$/.test(lower)) return sign * parseInt(lower.slice(2), 16);
-    const d = parseDurationMs(s);
-    if (d !== undefined) return (sign * d) / 1000; // a duration where a number goes means its seconds
-    const v = Number(s);
-    if (s === '' || Number.isNaN(v)) throw new MetricsQueryError('E_PROMQL_SYNTAX', `invalid number "${raw}"`);
-    return sign * v;
-  }
-
   private string(n: SyntaxNode): string {
-    const raw = this.src(n);
-    const q = raw[0];
-    if (raw.length < 2 || raw[raw.length - 1] !== q) throw new MetricsQueryError('E_PROMQL_SYNTAX', `unterminated string ${raw}`);
-    const body = raw.slice(1, -1);
-    if (q === '`') return body;
-    return unescapeGo(body, raw);
+    return unquote(this.src(n));
   }
 
   private vectorSelector(n: SyntaxNode): VectorSelector {
@@ -244,25 +222,7 @@ class Builder {
       else if (m.name === 'MatchingModifierClause') matching = this.matching(m);
       else if (m.name === 'FillModifier') throw unsupported('modifier:fill', 'fill modifiers are not supported');
     }
-    const lt = typeOf(lhs);
-    const rt = typeOf(rhs);
-    for (const [t, side] of [[lt, 'left'], [rt, 'right']] as const) {
-      if (t !== 'scalar' && t !== 'vector') throw typeError(`binary expression must contain only scalar and instant vector types (${side} side of ${op} is a ${t})`);
-    }
-    const comparison = COMPARISON_OPS.has(op);
-    if (bool && !comparison) throw typeError(`bool modifier can only be used on comparison operators, not ${op}`);
-    if (comparison && lt === 'scalar' && rt === 'scalar' && !bool) throw typeError('comparisons between scalars must use the bool modifier');
-    if (SET_OPS.has(op)) {
-      if (lt !== 'vector' || rt !== 'vector') throw typeError(`set operator ${op} not allowed in binary scalar expression`);
-      if (matching && matching.card !== 'one-to-one') throw typeError(`no grouping allowed for "${op}" operation`);
-      matching = { card: 'many-to-many', on: matching?.on ?? false, labels: matching?.labels ?? [], include: [] };
-    }
-    if (lt === 'vector' && rt === 'vector') matching ??= { card: 'one-to-one', on: false, labels: [], include: [] };
-    else if (matching) throw typeError('vector matching (on/ignoring/group_left/group_right) only allowed between instant vectors');
-    if (matching && matching.card !== 'many-to-many' && matching.on) {
-      const overlap = matching.include.find((l) => matching!.labels.includes(l));
-      if (overlap) throw typeError(`label "${overlap}" must not occur in ON and GROUP clause at once`);
-    }
+    matching = checkBinary(op, typeOf(lhs), typeOf(rhs), bool, matching);
     return { kind: 'binary', op, lhs, rhs, bool, ...(matching && { matching }) };
   }
 
@@ -297,16 +257,4 @@ class Builder {
 
 function typeName(t: ValueType): string {
   return t === 'vector' ? 'instant vector' : t === 'matrix' ? 'range vector' : t;
-}
-
-/** Go's escapes in "..." and '...' strings. */
-function unescapeGo(body: string, raw: string): string {
-  return body.replace(/\\(?:([abfnrtv\\'"])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3})|(.))/g, (_m, simple, hex, u4, u8, oct, bad) => {
-    if (simple) return ({ a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[simple];
-    if (hex) return String.fromCharCode(parseInt(hex, 16));
-    if (u4) return String.fromCharCode(parseInt(u4, 16));
-    if (u8) return String.fromCodePoint(parseInt(u8, 16));
-    if (oct) return String.fromCharCode(parseInt(oct, 8));
-    throw new MetricsQueryError('E_PROMQL_SYNTAX', `invalid escape \\${bad} in string ${raw}`);
-  });
 }

@@ -1,6 +1,6 @@
 import { LabelIndex } from './label-index.js';
 import { labelsKey, normalizeLabels, setLabel, type Labels } from './labels.js';
-import { compileMatcher, matchesLabels, type CompiledMatcher, type LabelMatcher } from './matchers.js';
+import { compileMatcher, matchesLabels, type LabelMatcher } from './matchers.js';
 import { Series } from './series.js';
 
 // The embedded time-series store of the control plane. Bounded in time (raw samples for
@@ -238,4 +238,3 @@ export class MetricsStore {
 
 const INTERN_MAX = 200_000;
 
-export type { CompiledMatcher };

@@ -57,6 +57,11 @@ export class Series {
 
   /** Drops raw data older than `rawFrom`, downsampled data older than `downFrom`. */
   expire(rawFrom: number, downFrom: number): void {
+    // A series idle for the whole raw retention: its last sample moves down before raw data goes.
+    if (!Number.isNaN(this.pendingT) && this.pendingT < rawFrom) {
+      this.down.append(this.pendingT, this.pendingV);
+      this.pendingT = NaN;
+    }
     this.raw.dropBefore(rawFrom);
     this.down.dropBefore(downFrom);
     let i = 0;

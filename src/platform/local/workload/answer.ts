@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkloadFaults } from './faults.js';
 import type { Outbound } from './outbound.js';
 import { sampleLatency, type Rng } from './random.js';
 import { runScript, type CallRecord } from './script.js';
@@ -36,6 +37,8 @@ export type Outcome = 'ok' | 'error' | 'dependency';
 
 export interface Answer {
   outcome: Outcome;
+  /** HTTP status instead of the outcome's usual one (an injected error status). */
+  status?: number;
   body: {
     service: string;
     version: string;
@@ -53,6 +56,8 @@ export interface AnswerContext {
   rng: Rng;
   outbound: Outbound;
   padding: string;
+  /** Chaos faults in force (latency, error status); absent in tests that start a bare workload. */
+  faults?: WorkloadFaults;
 }
 
 export async function answer(ctx: AnswerContext, incoming: Record<string, string | string[] | undefined>): Promise<Answer> {
@@ -62,6 +67,16 @@ export async function answer(ctx: AnswerContext, incoming: Record<string, string
   if (spec.latency) {
     const ms = sampleLatency(spec.latency, rng);
     if (ms > 0) await sleep(ms);
+  }
+  const faults = ctx.faults;
+  if (faults?.active) {
+    const ms = faults.delayMs();
+    if (ms > 0) await sleep(ms);
+    const status = faults.errorStatus();
+    if (status) {
+      body.error = `injected failure (chaos, status ${status})`;
+      return { outcome: 'error', status, body };
+    }
   }
   // isotope decides the simulated failure before running the script: a failing instance calls no one.
   if (spec.errorRate > 0 && rng() < spec.errorRate) {

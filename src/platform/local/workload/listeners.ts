@@ -45,7 +45,7 @@ async function serveHttp(ctx: AnswerContext, grpcStyle: boolean, req: Req, res: 
   const a = await answer(ctx, req.headers);
   const text = JSON.stringify(a.body);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
-  let status = HTTP_STATUS[a.outcome];
+  let status = a.status ?? HTTP_STATUS[a.outcome];
   if (grpcStyle) {
     status = 200;
     headers['grpc-status'] = GRPC_STATUS[a.outcome];

@@ -18,6 +18,8 @@ export interface WorkloadSpec {
   script: SpecStep[];
   /** Seeds the instance's random numbers (latency samples, errorRate, probability), so runs repeat. */
   seed: number;
+  /** Unix socket of the fault control channel (chaos); set by the mesh daemon, absent elsewhere. */
+  controlSocket?: string;
 }
 
 export interface SpecCall {
