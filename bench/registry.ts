@@ -1,6 +1,7 @@
 // Benchmarks reachable through `meshmedic bench NAME`. Each prints figures measured in one run.
 import { analyzeBench } from './analyze.js';
 import { proxyBench } from './proxy.js';
+import { soakBench } from './soak.js';
 import { storeBench } from './store.js';
 
 export interface BenchOptions {
@@ -18,4 +19,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   analyze: analyzeBench,
   proxy: proxyBench,
   store: storeBench,
+  soak: soakBench,
 };

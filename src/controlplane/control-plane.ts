@@ -153,6 +153,7 @@ export class ControlPlane {
       recomputes: this.recomputes,
       tracing: this.traces.status(),
       metrics: this.metrics.status(),
+      process: processMemory(),
       notes: this.notes,
     };
   }
@@ -194,4 +195,10 @@ export class ControlPlane {
     for (const id of [...this.snapshots.keys()]) if (!seen.has(id)) this.snapshots.delete(id);
     this.notes = [...notes].sort();
   }
+}
+
+/** The control plane's own memory, for `status` and the soak bench (bounded stores must keep it flat). */
+function processMemory(): { rssBytes: number; heapUsedBytes: number } {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
 }
