@@ -10,6 +10,8 @@ import { registerProxyCommands } from './proxy.js';
 import { registerStatus } from './status.js';
 import { registerRegister } from './register.js';
 import { registerTrace } from './trace.js';
+import { registerStat } from './stat.js';
+import { registerGraph } from './graph.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
 // The `meshmedic` command. Each subcommand lives in its own file and registers itself here.
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerRegister(program);
   registerBench(program);
   registerTrace(program);
+  registerStat(program);
+  registerGraph(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

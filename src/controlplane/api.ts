@@ -11,6 +11,7 @@ import { traceRoutes } from './traces-api.js';
 import type { TraceService } from './traces.js';
 import { metricsRoutes } from '../telemetry/prometheus/query-api.js';
 import type { EmbeddedMetrics } from '../telemetry/scrape/embedded-metrics.js';
+import { graphRoutes } from './graph-api.js';
 
 // The control plane's HTTP API, used by the CLI (and later the dashboard). JSON in and out;
 // errors are `{error: {code, message, details?}}` with a proper status code.
@@ -27,6 +28,7 @@ import type { EmbeddedMetrics } from '../telemetry/scrape/embedded-metrics.js';
 //   POST /api/v1/instances/:namespace/:name/health   {"healthy": boolean}
 //   POST /api/v1/spans, GET /api/v1/traces[/:traceId]   tracing (traces-api.ts)
 //   /api/v1/query, /query_range, /series, /label/:name/values, /targets   Prometheus's query API on the embedded store (telemetry/prometheus/query-api.ts)
+//   GET /api/v1/graph, GET /api/v1/stat   the service graph and per-service/workload figures (graph-api.ts)
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -56,6 +58,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     ['POST', /^\/api\/v1\/instances\/([^/]+)\/([^/]+)\/health$/, (req, res, _url, [ns, name]) => health(deps, req, res, ns, name)],
     ...(deps.traces ? traceRoutes(deps.traces) : []),
     ...(deps.metrics ? metricsRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now(), targets: () => deps.metrics!.scraper.targets() }) : []),
+    ...(deps.metrics ? graphRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now() }) : []),
   ];
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/')) return false;

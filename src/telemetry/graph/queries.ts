@@ -64,22 +64,37 @@ function quote(s: string): string {
  * namespace inside the service's FQDN, because a source sidecar that found no endpoint (UH, NR)
  * reports destination_service_namespace="unknown" and such failures must not drop out.
  */
-export function namespaceSelectors(metric: string, namespace: string | null): string[] {
-  if (namespace === null) return [metric];
-  const ns = quote(namespace);
-  return [
-    `${metric}{source_workload_namespace=${ns}}`,
-    `${metric}{destination_service_namespace=${ns}}`,
-    `${metric}{destination_workload_namespace=${ns}}`,
-    `${metric}{destination_service=~${quote(`[^.]+\\.${escapeRegex(namespace)}\\.svc(\\..+)?`)}}`,
-  ];
+export function namespaceSelectors(metric: string, namespace: string | null, reporterMatchers: string[] = ['']): string[] {
+  const out: string[] = [];
+  for (const reporter of reporterMatchers) {
+    const sel = (m: string) => `${metric}{${[reporter, m].filter(Boolean).join(',')}}`;
+    if (namespace === null) {
+      out.push(reporter ? sel('') : metric);
+      continue;
+    }
+    const ns = quote(namespace);
+    out.push(
+      sel(`source_workload_namespace=${ns}`),
+      sel(`destination_service_namespace=${ns}`),
+      sel(`destination_workload_namespace=${ns}`),
+      sel(`destination_service=~${quote(`[^.]+\\.${escapeRegex(namespace)}\\.svc(\\..+)?`)}`),
+    );
+  }
+  return out;
 }
+
+/**
+ * Kiali's rule as matchers (traffic-rows.ts countsAsTraffic): source reports, and destination
+ * reports of callers outside the mesh. Latency buckets are most of the series, and only these
+ * count for them except at the instance level, so the other half is not read at all.
+ */
+const COUNTED_REPORTS = ['reporter="source"', 'reporter="destination",source_workload="unknown"'];
 
 export interface QuerySpec {
   kind: QueryKind;
   windowMs: number;
   namespace: string | null;
-  /** Group by the reporting instance too (the instance graph). */
+  /** Group by the reporting instance too (the instance graph, which reads every destination report). */
   perInstance: boolean;
 }
 
@@ -89,7 +104,8 @@ export function groupLabels(kind: QueryKind, perInstance: boolean): string[] {
 
 export function trafficQuery(spec: QuerySpec): string {
   const range = promRange(spec.windowMs);
-  const rates = namespaceSelectors(METRIC[spec.kind], spec.namespace).map((s) => `rate(${s}[${range}])`);
+  const onlyCounted = spec.kind === 'buckets' && !spec.perInstance;
+  const rates = namespaceSelectors(METRIC[spec.kind], spec.namespace, onlyCounted ? COUNTED_REPORTS : undefined).map((s) => `rate(${s}[${range}])`);
   return `sum by (${groupLabels(spec.kind, spec.perInstance).join(', ')}) (${rates.join(' or ')})`;
 }
 

@@ -51,7 +51,7 @@ export class TrafficAccumulator {
   }
 
   addTcp(kind: 'sent' | 'received' | 'opened', r: TrafficRow): void {
-    this.tcpSeen = true;
+    if (r.value > 0) this.tcpSeen = true;
     if (kind === 'sent') this.tcpSent += r.value;
     else if (kind === 'received') this.tcpReceived += r.value;
     else {
@@ -79,7 +79,10 @@ export class TrafficAccumulator {
     const n = this.requests;
     const ratio = (x: number) => (n > 0 ? x / n : null);
     const flags: Record<string, number> = {};
-    for (const k of [...this.flagRates.keys()].sort()) flags[k] = round(this.flagRates.get(k)! * windowSeconds);
+    for (const k of [...this.flagRates.keys()].sort()) {
+      const count = round(this.flagRates.get(k)! * windowSeconds);
+      if (count > 0) flags[k] = count;
+    }
     return {
       rps: n,
       requests: round(n * windowSeconds),
@@ -90,7 +93,7 @@ export class TrafficAccumulator {
       noResponseRatio: ratio(this.noResponse),
       latencyMs: this.latency(),
       flags,
-      responses: this.responses,
+      responses: nonZero(this.responses),
       mtls: this.securityReported > 0 ? this.mtlsRate / this.securityReported : null,
       tcp: this.tcpSeen ? { sentBytesPerSec: this.tcpSent, receivedBytesPerSec: this.tcpReceived, connectionsOpenedPerSec: this.tcpOpened } : null,
     };
@@ -112,6 +115,16 @@ export class TrafficAccumulator {
     const out = { p50: p(QUANTILES.p50), p95: p(QUANTILES.p95), p99: p(QUANTILES.p99) };
     return Number.isNaN(out.p50) ? null : out;
   }
+}
+
+/** The codes seen in the window (idle series leave zero rates behind). */
+function nonZero(r: ResponseRates): ResponseRates {
+  const out: ResponseRates = {};
+  for (const [protocol, codes] of Object.entries(r)) {
+    const kept = Object.entries(codes).filter(([, v]) => v > 0);
+    if (kept.length) out[protocol] = Object.fromEntries(kept);
+  }
+  return out;
 }
 
 /** Counts over a window are rates times seconds; a few float ulps are not information. */

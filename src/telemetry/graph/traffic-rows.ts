@@ -66,8 +66,9 @@ function toRows(r: InstantQueryResult): TrafficRow[] {
   const out: TrafficRow[] = [];
   for (const s of r.result) {
     const v = s.value[1];
-    // NaN or negative rates (a counter reset mid-window is handled by rate(); these would be bugs elsewhere) carry no traffic.
-    if (!(v > 0)) continue;
+    // Zero stays: an idle edge is news (traffic stopped), and a latency bucket with nothing in
+    // it still bounds the next one from below. NaN carries nothing.
+    if (!(v >= 0)) continue;
     out.push(rowOf(s.metric, v));
   }
   return out;

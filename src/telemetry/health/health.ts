@@ -69,7 +69,10 @@ export function requestHealth(traffic: readonly DirectedResponses[], tolerances:
         hasTraffic = true;
         const percent = (errors / total) * 100;
         const status = applyThresholds(percent, tol.degraded, tol.failure);
-        if (PRIORITY[status] > PRIORITY[worst]) {
+        // Kiali keeps the first indicator of the worst status; the largest share of that status
+        // explains it better and decides nothing else.
+        const worse = PRIORITY[status] > PRIORITY[worst] || (status === worst && status !== 'Healthy' && percent > (indicator?.percent ?? 0));
+        if (worse) {
           worst = status;
           indicator = { ...(direction && { direction }), protocol, tolerance: tol.name, percent };
           decidingTolerance = tol;
