@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { MeshmedicError } from '../api/errors.js';
 import { resourceKey, type Resource } from '../api/resource.js';
-import { loadPaths } from '../config/loader.js';
+import { loadPaths, type LoadResult } from '../config/loader.js';
 import { loadStructuralSchemas, validateStructure } from '../config/schema.js';
 import { defaultMeshConfig, defaultMeshNetworks, loadMeshConfigFile, loadMeshNetworksFile } from '../config/mesh.js';
 import type { Analyzer } from '../config/analysis/analyzer.js';
@@ -13,9 +13,12 @@ import { ANALYZERS, DEFAULT_ANALYZERS, findAnalyzer } from '../config/analysis/r
 import { defaultIngressResources, runAnalyzers, type Suppression } from '../config/analysis/runner.js';
 import { EXIT_ANALYZER_FOUND_ISSUES, EXIT_DATA_ERROR, ExitError, usageError } from './exit-codes.js';
 import { outputFormatOption, printStructured } from './output.js';
+import { analyzeLive } from './analyze-live.js';
+import { stateDirOption } from './mesh-client.js';
 
 // `meshmedic analyze [FILES|DIRS|-]...`: Istio's config analysis with istioctl's flags,
-// output and exit codes.
+// output and exit codes. Without files and with a mesh running, the live config is analyzed
+// and diagnosis adds its runtime findings (analyze-live.ts).
 
 export interface AnalyzeRequest {
   paths: string[];
@@ -45,9 +48,13 @@ const RUNTIME_KINDS = new Set<string>(['Pod', 'Secret']);
 
 /** Load, validate and analyze. Throws ExitError for usage and input errors. */
 export async function analyzeFiles(req: AnalyzeRequest, readStdin?: () => string): Promise<AnalyzeOutcome> {
+  return analyzeLoaded(loadPaths(req.paths, { defaultNamespace: req.namespace, recursive: req.recursive }, readStdin), req);
+}
+
+/** Validate and analyze resources already loaded (from files, or the live config). */
+export async function analyzeLoaded(loaded: LoadResult, req: Omit<AnalyzeRequest, 'paths' | 'recursive'>): Promise<AnalyzeOutcome> {
   const analyzers = pickAnalyzers(req.analyzers);
   const suppressions = req.suppress.map(parseSuppression);
-  const loaded = loadPaths(req.paths, { defaultNamespace: req.namespace, recursive: req.recursive }, readStdin);
   const errors: MeshmedicError[] = [...loaded.errors];
   if (errors.length === 0) {
     await loadStructuralSchemas(loaded.resources);
@@ -133,12 +140,20 @@ export function registerAnalyze(program: Command): void {
     .option('--meshconfig <file>', 'mesh config file (MeshConfig YAML, or the istio ConfigMap)')
     .option('--meshnetworks <file>', 'mesh networks file')
     .option('-S, --suppress <rule>', 'suppress messages: "CODE=Kind name.namespace" (repeatable, * wildcards)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action(async (paths: string[], opts) => {
+    .option('-r, --resource <service>', 'with a running mesh and no files: focus the runtime findings on this service (and what it depends on)')
+    .option('--window <duration>', 'with a running mesh: the window of the runtime findings (default: since the open incident began, else 1m)')
+    .option('--state-dir <dir>', 'state directory of the running mesh')
+    .action(async (paths: string[], opts, cmd: Command) => {
       const format = outputFormatOption(opts.output);
       if (opts.listAnalyzers) return listAnalyzers(format);
       const failureThreshold = levelOption('--failure-threshold', opts.failureThreshold);
       const outputThreshold = levelOption('--output-threshold', opts.outputThreshold);
-      if (paths.length === 0) throw usageError('no input: give files or directories of Istio resources, or - for stdin');
+      if (paths.length === 0) {
+        const cp = stateDirOption(opts).liveControlPlane();
+        if (cp) return analyzeLive(cp, { ...opts, namespaceGiven: cmd.getOptionValueSource('namespace') === 'cli' }, format, failureThreshold, outputThreshold);
+        throw usageError('no input: give files or directories of Istio resources, or - for stdin (or start a mesh to analyze its live config and runtime)');
+      }
+      if (opts.resource !== undefined || opts.window !== undefined) throw usageError('--resource and --window apply to a running mesh\'s runtime findings: give no files');
       const outcome = await analyzeFiles(
         {
           paths,

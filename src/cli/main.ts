@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { MeshmedicError } from '../api/errors.js';
 import { registerAnalyze } from './analyze.js';
 import { registerBench } from './bench.js';
+import { registerChaos } from './chaos.js';
+import { registerIncidents } from './incidents.js';
 import { registerApply } from './apply.js';
 import { registerInstall } from './install.js';
 import { registerMeshLifecycle } from './mesh-lifecycle.js';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerRegister(program);
   registerBench(program);
   registerTrace(program);
+  registerChaos(program);
+  registerIncidents(program);
   registerStat(program);
   registerGraph(program);
   for (const c of program.commands) c.exitOverride();

@@ -142,7 +142,7 @@ export function registerMeshLifecycle(program: Command): void {
       const state = new StateDir(opts.stateDir).ensure();
       const log = timestamped;
       state.saveMesh({ pid: process.pid, port: Number(opts.port), topologies, startedAt: new Date().toISOString() });
-      const daemon = startMeshDaemon({ state, topologies, port: Number(opts.port), log, otlpEndpoint: opts.otlpEndpoint });
+      const daemon = await startMeshDaemon({ state, topologies, port: Number(opts.port), log, otlpEndpoint: opts.otlpEndpoint });
       await untilSignal();
       log('stopping');
       await daemon.stop();

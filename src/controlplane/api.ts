@@ -12,6 +12,8 @@ import type { TraceService } from './traces.js';
 import { metricsRoutes } from '../telemetry/prometheus/query-api.js';
 import type { EmbeddedMetrics } from '../telemetry/scrape/embedded-metrics.js';
 import { graphRoutes } from './graph-api.js';
+import type { DiagnosisService } from '../diagnosis/diagnosis-service.js';
+import { diagnosisRoutes } from '../diagnosis/incidents/routes.js';
 
 // The control plane's HTTP API, used by the CLI (and later the dashboard). JSON in and out;
 // errors are `{error: {code, message, details?}}` with a proper status code.
@@ -29,6 +31,7 @@ import { graphRoutes } from './graph-api.js';
 //   POST /api/v1/spans, GET /api/v1/traces[/:traceId]   tracing (traces-api.ts)
 //   /api/v1/query, /query_range, /series, /label/:name/values, /targets   Prometheus's query API on the embedded store (telemetry/prometheus/query-api.ts)
 //   GET /api/v1/graph, GET /api/v1/stat   the service graph and per-service/workload figures (graph-api.ts)
+//   GET /api/v1/incidents[/:id], GET /api/v1/diagnosis, GET|PUT /api/v1/diagnosis/slo   diagnosis (src/diagnosis/incidents/routes.ts)
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -40,6 +43,8 @@ export interface ApiDeps {
   traces?: TraceService;
   /** The embedded metrics store and scraper (PromQL queries). */
   metrics?: EmbeddedMetrics;
+  /** Incidents and on-demand root-cause ranking. */
+  diagnosis?: DiagnosisService;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void> | void;
@@ -59,6 +64,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     ...(deps.traces ? traceRoutes(deps.traces) : []),
     ...(deps.metrics ? metricsRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now(), targets: () => deps.metrics!.scraper.targets() }) : []),
     ...(deps.metrics ? graphRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now() }) : []),
+    ...(deps.diagnosis ? diagnosisRoutes(deps.diagnosis) : []),
   ];
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/')) return false;

@@ -10,6 +10,8 @@ import { buildSnapshot } from './translate/snapshot.js';
 import { XdsServer } from './xds-server.js';
 import { TraceService, type TracingOptions } from './traces.js';
 import { EmbeddedMetrics, timerClock, type EmbeddedMetricsOptions } from '../telemetry/scrape/embedded-metrics.js';
+import { DiagnosisService, type DiagnosisOptions } from '../diagnosis/diagnosis-service.js';
+import { ReadinessTracker } from '../diagnosis/signals/registry-signals.js';
 
 // The control plane: config store + service registry -> one snapshot per proxy -> pushed over
 // the xDS stream, with the CLI's API on the same HTTP server. Every change to the store or the
@@ -33,6 +35,8 @@ export interface ControlPlaneOptions {
   tracing?: TracingOptions;
   /** The embedded metrics store and the scraper of every sidecar's :15090 (src/telemetry/scrape/embedded-metrics.ts). */
   metrics?: EmbeddedMetricsOptions;
+  /** Detection and incidents (src/diagnosis): given, the detection loop runs; absent, only on-demand diagnosis. */
+  diagnosis?: DiagnosisOptions;
   log?: (line: string) => void;
 }
 
@@ -47,6 +51,7 @@ export class ControlPlane {
   readonly registry: ServiceRegistry;
   readonly traces: TraceService;
   readonly metrics: EmbeddedMetrics;
+  readonly diagnosis: DiagnosisService;
   private readonly clock: Clock;
   private readonly xds: XdsServer;
   private readonly snapshots = new Map<string, NodeSnapshot>();
@@ -64,6 +69,7 @@ export class ControlPlane {
     this.registry = new ServiceRegistry(this.store);
     this.traces = new TraceService({ ...opts.tracing, clock: this.clock, log: opts.log });
     this.metrics = new EmbeddedMetrics(() => this.registry.instances(), opts.metrics, timerClock(opts.clock));
+    this.diagnosis = this.createDiagnosis();
     this.xds = new XdsServer({ snapshotFor: (id) => this.snapshotFor(id), now: () => this.clock.now(), pingIntervalMs: opts.pingIntervalMs });
     this.unwatch.push(this.store.watch(() => this.markDirty()), this.registry.watch(() => this.markDirty()));
   }
@@ -82,6 +88,7 @@ export class ControlPlane {
       status: () => this.status(),
       traces: this.traces,
       metrics: this.metrics,
+      diagnosis: this.diagnosis,
     });
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control-plane');
@@ -101,6 +108,7 @@ export class ControlPlane {
     this.baseUrl = `http://${addr.address}:${addr.port}`;
     this.traces.start();
     this.metrics.start();
+    if (this.opts.diagnosis) this.diagnosis.start();
     this.flush();
     return { url: this.baseUrl };
   }
@@ -113,6 +121,7 @@ export class ControlPlane {
     this.registry.close();
     await this.traces.stop();
     await this.metrics.stop();
+    await this.diagnosis.stop();
     const server = this.server;
     this.server = undefined;
     if (!server) return;
@@ -153,9 +162,27 @@ export class ControlPlane {
       recomputes: this.recomputes,
       tracing: this.traces.status(),
       metrics: this.metrics.status(),
+      diagnosis: this.diagnosis.status(),
       process: processMemory(),
       notes: this.notes,
     };
+  }
+
+  /** Diagnosis reads the mesh through interfaces only (metrics, traces, config history, registry). */
+  private createDiagnosis(): DiagnosisService {
+    const readiness = new ReadinessTracker(() => this.clock.now());
+    readiness.observe(this.registry.instances());
+    this.unwatch.push(this.registry.watch(() => readiness.observe(this.registry.instances())));
+    const inputs = {
+      metrics: this.metrics.source,
+      traces: this.traces.store,
+      resources: () => this.store.all(),
+      changes: () => this.store.changesSince(0),
+      instances: () => this.registry.instances(),
+      readiness,
+      outlierEvents: true,
+    };
+    return new DiagnosisService(inputs, timerClock(this.opts.clock), { log: this.opts.log, ...this.opts.diagnosis });
   }
 
   private markDirty(): void {

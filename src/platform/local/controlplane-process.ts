@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ControlPlane } from '../../controlplane/control-plane.js';
+import { loadSloFile } from '../../diagnosis/detection/slo.js';
 import { parseText } from '../../config/loader.js';
 import { planLocalMesh } from './mesh-plan.js';
 import { ReadinessProber } from './readiness.js';
@@ -26,7 +27,10 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
   const { state } = opts;
   const configFile = join(state.root, 'config.yaml');
   const plan = planLocalMesh(state.root, opts.topologies);
-  const cp = new ControlPlane({ port: opts.port, tracing: { otlpEndpoint: opts.otlpEndpoint }, log: opts.log });
+  // Incidents go to the state directory's database (shared with chaos's records); an `slo.yaml` there sets the checks' thresholds.
+  const sloFile = join(state.root, 'slo.yaml');
+  const diagnosis = { databaseFile: join(state.root, 'meshmedic.db'), ...(existsSync(sloFile) && { slo: loadSloFile(sloFile) }) };
+  const cp = new ControlPlane({ port: opts.port, tracing: { otlpEndpoint: opts.otlpEndpoint }, diagnosis, log: opts.log });
   if (existsSync(configFile)) {
     const saved = parseText(readFileSync(configFile, 'utf8'), configFile, { defaultNamespace: 'default' });
     if (saved.errors.length) throw new Error(`saved config ${configFile} is damaged: ${saved.errors[0].format()}`);

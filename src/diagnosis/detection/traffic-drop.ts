@@ -1,0 +1,33 @@
+import type { Detection } from '../model.js';
+import { pct } from '../localization/scoring.js';
+import { windowText, type Detector } from './detector.js';
+
+// A sudden drop of traffic where it should not drop: an instance whose share of its service's
+// requests collapses while the service keeps its traffic (it crashed, hangs, was ejected). A
+// drop of the whole mesh's traffic is the load going away, not a fault, and is not reported.
+
+export const trafficDropDetector: Detector = {
+  check: 'traffic-drop',
+  evaluate(s, slo): Detection[] {
+    const out: Detection[] = [];
+    const services = new Map(s.entities.filter((e) => e.kind === 'service').map((e) => [e.host, e]));
+    for (const e of s.entities) {
+      if (e.kind !== 'instance') continue;
+      const svc = services.get(e.host);
+      const sCur = svc?.current.destination?.rps ?? 0;
+      const sBase = svc?.baseline.destination?.rps ?? 0;
+      const base = e.baseline.destination?.rps ?? 0;
+      if (!(sBase > 0) || !(base > 0) || sCur < 0.5 * sBase) continue;
+      if (base * (slo.windowMs / 1000) < slo.minRequests) continue; // too quiet to tell
+      const baseShare = base / sBase;
+      const share = (e.current.destination?.rps ?? 0) / sCur;
+      const threshold = baseShare * slo.instanceShareDrop;
+      if (share >= threshold) continue;
+      out.push({
+        check: 'traffic-drop', subject: `instance ${e.instance}.${e.namespace}`, namespace: e.namespace, value: share, threshold, window: windowText(slo), at: s.at,
+        text: `instance ${e.instance}.${e.namespace} serves ${pct(share)} of ${e.service}'s requests, down from ${pct(baseShare)}`,
+      });
+    }
+    return out;
+  },
+};

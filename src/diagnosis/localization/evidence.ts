@@ -1,0 +1,52 @@
+import type { Evidence } from '../model.js';
+import { errorRatioQuery, meanLatencyQuery } from '../signals/queries.js';
+import type { OwnAnomaly } from './anomaly.js';
+import { ms, pct, rps } from './scoring.js';
+
+// Evidence sentences for a component's own anomaly: the figures its sidecars reported, what its
+// calls explain, and the PromQL to check them.
+
+export interface Scope {
+  /** `reviews-v2-0`, `workload reviews-v2`, `service reviews`: how the sentence names it. */
+  name: string;
+  host: string;
+  /** Extra matchers narrowing the query to the component (`destination_workload="reviews-v2"`). */
+  selector: string;
+  windowMs: number;
+}
+
+export function ownEvidence(own: OwnAnomaly, scope: Scope): Evidence[] {
+  const out: Evidence[] = [];
+  if (own.errorRatio > 0) {
+    const explained = own.explained.errorRps > 0 ? `; its own calls failed ${rps(own.explained.errorRps)} more than before, which explains the rest` : '; its own calls did not fail more than before';
+    out.push({
+      signal: 'metric',
+      text: `${scope.name} answered ${pct(own.inboundErrorRatio)} of ${Math.round(own.requests)} requests with errors above its baseline${explained}: ${pct(own.errorRatio)} are its own`,
+      figures: { errorRatio: own.errorRatio, inboundErrorRatio: own.inboundErrorRatio, requests: own.requests, explainedErrorRps: own.explained.errorRps },
+      query: errorRatioQuery(scope.host, 'destination', scope.windowMs, scope.selector),
+    });
+  }
+  if (own.addedMs > 0 && own.latencySeverity > 0.05) {
+    const base = own.baselineMs !== null ? `${ms(own.baselineMs)} before` : 'no baseline';
+    const explained = own.explained.addedMs > 0 ? `, of which its calls account for ${ms(own.explained.addedMs)}` : ', none of it in its calls';
+    out.push({
+      signal: 'metric',
+      text: `${scope.name}'s mean latency rose by ${ms(own.inboundAddedMs)} (${base})${explained}: ${ms(own.addedMs)} is its own`,
+      figures: { addedMs: own.addedMs, inboundAddedMs: own.inboundAddedMs, explainedMs: own.explained.addedMs, ...(own.baselineMs !== null && { baselineMs: own.baselineMs }) },
+      query: meanLatencyQuery(scope.host, 'destination', scope.windowMs, scope.selector),
+    });
+  }
+  return out;
+}
+
+/** `errors` or `latency`, whichever weighs more in the own anomaly. */
+export function ownMechanism(own: OwnAnomaly): 'errors' | 'latency' {
+  return own.errorSeverity >= own.latencySeverity ? 'errors' : 'latency';
+}
+
+export function ownSummary(own: OwnAnomaly): string {
+  const parts: string[] = [];
+  if (own.errorSeverity > 0.05) parts.push(`${pct(own.errorRatio)} errors of its own`);
+  if (own.latencySeverity > 0.05) parts.push(`+${ms(own.addedMs)} latency of its own`);
+  return parts.join(' and ') || 'anomalous';
+}

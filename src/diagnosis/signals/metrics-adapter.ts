@@ -1,0 +1,123 @@
+import type { MetricsSource } from '../../telemetry/metrics-source.js';
+import { SIGNAL_QUERIES, signalQuery, UP_QUERY, type SignalQuery } from './queries.js';
+import type { Edge, Entity, Features, SignalWindow } from './snapshot.js';
+import { featuresOf, TrafficAssembly, type EdgeMeta, type Side, type WindowRows } from './traffic-assembly.js';
+import { rowsOf } from './traffic-rows.js';
+
+// The traffic part of a SignalSnapshot from any MetricsSource: the four signal queries at the
+// end of the current window and at the end of the baseline window, grouped into entities and
+// edges with both windows side by side, plus `up` per pod. Istio's metric and label names make
+// this the same adapter for the embedded store and for Prometheus on Kubernetes.
+
+export interface TrafficSignals {
+  entities: Entity[];
+  edges: Edge[];
+  instanceEdges: Edge[];
+  /** Pod (`namespace/name`) -> answered its last scrape. */
+  scrapeUp: Map<string, boolean>;
+  queries: string[];
+}
+
+export interface TrafficOptions {
+  current: SignalWindow;
+  baseline: SignalWindow;
+  /** Hosts known to be outside the mesh (ServiceEntries with location MESH_EXTERNAL). */
+  externalHosts?: ReadonlySet<string>;
+  /** Keep only what touches this namespace (as caller or callee). */
+  namespace?: string | null;
+}
+
+async function windowRows(source: MetricsSource, w: SignalWindow, queries: string[]): Promise<WindowRows> {
+  const len = Math.max(1000, w.endMs - w.startMs);
+  const texts = SIGNAL_QUERIES.map((q) => signalQuery(q, len));
+  queries.push(...texts);
+  const answers = await Promise.all(texts.map((t) => source.query(t, w.endMs)));
+  const out = {} as Record<SignalQuery, ReturnType<typeof rowsOf>>;
+  SIGNAL_QUERIES.forEach((q, i) => (out[q] = rowsOf(answers[i])));
+  return out;
+}
+
+export async function readTraffic(source: MetricsSource, opts: TrafficOptions): Promise<TrafficSignals> {
+  const queries: string[] = [];
+  const [cur, base, up] = await Promise.all([
+    windowRows(source, opts.current, queries),
+    windowRows(source, opts.baseline, queries),
+    source.query(UP_QUERY, opts.current.endMs),
+  ]);
+  const scrapeUp = new Map<string, boolean>();
+  if (up.resultType === 'vector') for (const s of up.result) if (s.metric.pod) scrapeUp.set(`${s.metric.namespace ?? ''}/${s.metric.pod}`, s.value[1] === 1);
+  return { ...assembleTraffic(cur, base, opts), scrapeUp, queries: [...new Set(queries)] };
+}
+
+/** Both windows' rows into entities and edges (exported for adapters that have rows already). */
+export function assembleTraffic(cur: WindowRows, base: WindowRows, opts: TrafficOptions): Omit<TrafficSignals, 'scrapeUp' | 'queries'> {
+  const a = new TrafficAssembly(cur);
+  const b = new TrafficAssembly(base);
+  const curS = seconds(opts.current);
+  const baseS = seconds(opts.baseline);
+  const meshHosts = new Set([...a.meshHosts, ...b.meshHosts]);
+  const isExternal = (host: string) => opts.externalHosts?.has(host) || (!meshHosts.has(host) && !/\.svc(\.|$)/.test(host));
+  const ns = opts.namespace ?? null;
+
+  const entities: Entity[] = [];
+  for (const key of union(a.things.keys(), b.things.keys())) {
+    const meta = (a.things.get(key) ?? b.things.get(key))!.meta;
+    const external = meta.kind === 'service' && isExternal(meta.host);
+    if (ns !== null && !external && meta.namespace !== ns) continue;
+    const e: Entity = {
+      id: key,
+      kind: external ? 'external' : meta.kind,
+      namespace: external ? '' : meta.namespace,
+      host: meta.host,
+      ...(!external && { service: meta.service }),
+      ...(meta.workload && { workload: meta.workload }),
+      ...(meta.version && { version: meta.version }),
+      ...(meta.instance && { instance: meta.instance }),
+      current: featuresOf(a.things.get(key)?.side, curS),
+      baseline: featuresOf(b.things.get(key)?.side, baseS),
+    };
+    const outKey = meta.kind === 'workload' ? `workload|${meta.namespace}/${meta.workload}` : meta.kind === 'instance' ? `instance|${meta.namespace}/${meta.instance}` : undefined;
+    if (outKey && (a.outbound.has(outKey) || b.outbound.has(outKey))) {
+      e.outbound = { current: a.outbound.get(outKey)?.features(curS) ?? null, baseline: b.outbound.get(outKey)?.features(baseS) ?? null };
+    }
+    entities.push(e);
+  }
+  entities.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+
+  const serviceOf = (nsName: string, workload: string) => a.serviceOf(nsName, workload) ?? b.serviceOf(nsName, workload);
+  const edgesOf = (ma: Map<string, { meta: EdgeMeta; side: Side }>, mb: Map<string, { meta: EdgeMeta; side: Side }>): Edge[] => {
+    const out: Edge[] = [];
+    for (const key of union(ma.keys(), mb.keys())) {
+      const meta = (ma.get(key) ?? mb.get(key))!.meta;
+      const external = isExternal(meta.host);
+      if (ns !== null && meta.sourceNamespace !== ns && meta.namespace !== ns) continue;
+      const sourceService = meta.sourceWorkload === 'unknown' ? undefined : serviceOf(meta.sourceNamespace, meta.sourceWorkload);
+      out.push({
+        id: key,
+        sourceWorkload: meta.sourceWorkload,
+        sourceNamespace: meta.sourceNamespace,
+        ...(sourceService && { sourceService }),
+        ...(meta.sourceInstance && { sourceInstance: meta.sourceInstance }),
+        host: meta.host,
+        service: meta.service,
+        namespace: external ? '' : meta.namespace,
+        external,
+        protocol: meta.protocol === 'grpc' ? 'grpc' : meta.protocol === 'tcp' ? 'tcp' : 'http',
+        current: featuresOf(ma.get(key)?.side, curS),
+        baseline: featuresOf(mb.get(key)?.side, baseS),
+      });
+    }
+    return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  };
+  return { entities, edges: edgesOf(a.edges, b.edges), instanceEdges: edgesOf(a.instanceEdges, b.instanceEdges) };
+}
+
+function seconds(w: SignalWindow): number {
+  return Math.max(1000, w.endMs - w.startMs) / 1000;
+}
+
+function union<T>(x: Iterable<T>, y: Iterable<T>): T[] {
+  return [...new Set([...x, ...y])];
+}
+
+export type { Features };
