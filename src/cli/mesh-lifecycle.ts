@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputErrors, MeshmedicError } from '../api/errors.js';
-import { runControlPlane } from '../platform/local/controlplane-process.js';
+import { runControlPlane, type Retention } from '../platform/local/controlplane-process.js';
+import { durationMs } from '../util/duration.js';
 import { startMeshDaemon } from '../platform/local/mesh-daemon.js';
 import { planLocalMesh, topologyFileOf } from '../platform/local/mesh-plan.js';
 import { isAlive, StateDir } from '../platform/local/state-dir.js';
@@ -76,13 +77,19 @@ export function registerMeshLifecycle(program: Command): void {
     .option('--state-dir <dir>', 'state directory (default .meshmedic, or $MESHMEDIC_HOME)')
     .option('--timeout <seconds>', 'how long to wait for every instance to be ready', '60')
     .option('--otlp-endpoint <url>', 'export trace spans to an OpenTelemetry collector (OTLP/HTTP, JSON), e.g. http://127.0.0.1:4318')
+    .option('--metrics-retention <duration>', 'how long the embedded store keeps 1 s samples (default 1h; older ones are kept at 1 min)')
+    .option('--trace-retention <duration>', 'how long the control plane keeps traces (default 1h)')
     .action(async (opts) => {
       const state = stateDirOption(opts).ensure();
       const running = state.liveMesh();
       if (running) throw new ExitError(EXIT_UNKNOWN_ERROR, [`Error: a mesh is already running (pid ${running.pid}); stop it with: meshmedic down`]);
       if (opts.filename.length === 0) throw usageError('give at least one topology: meshmedic up -f examples/bookinfo');
       const topologies = resolveTopologies(opts.filename);
-      const otlp: string[] = opts.otlpEndpoint ? ['--otlp-endpoint', otlpEndpointOption(opts.otlpEndpoint)] : [];
+      const otlp: string[] = [
+        ...(opts.otlpEndpoint ? ['--otlp-endpoint', otlpEndpointOption(opts.otlpEndpoint)] : []),
+        ...(opts.metricsRetention ? ['--metrics-retention', String(retentionOption('--metrics-retention', opts.metricsRetention))] : []),
+        ...(opts.traceRetention ? ['--trace-retention', String(retentionOption('--trace-retention', opts.traceRetention))] : []),
+      ];
       let instances = 0;
       try {
         instances = planLocalMesh(state.root, topologies).instances.length; // validates the topologies before starting anything
@@ -137,12 +144,14 @@ export function registerMeshLifecycle(program: Command): void {
     .option('--state-dir <dir>')
     .option('--port <port>')
     .option('--otlp-endpoint <url>')
+    .option('--metrics-retention <ms>')
+    .option('--trace-retention <ms>')
     .argument('<topologies...>')
     .action(async (topologies: string[], opts) => {
       const state = new StateDir(opts.stateDir).ensure();
       const log = timestamped;
       state.saveMesh({ pid: process.pid, port: Number(opts.port), topologies, startedAt: new Date().toISOString() });
-      const daemon = await startMeshDaemon({ state, topologies, port: Number(opts.port), log, otlpEndpoint: opts.otlpEndpoint });
+      const daemon = await startMeshDaemon({ state, topologies, port: Number(opts.port), log, otlpEndpoint: opts.otlpEndpoint, retention: retentionsOf(opts) });
       await untilSignal();
       log('stopping');
       await daemon.stop();
@@ -158,11 +167,28 @@ export function registerMeshLifecycle(program: Command): void {
     .option('--state-dir <dir>')
     .option('--port <port>')
     .option('--otlp-endpoint <url>')
+    .option('--metrics-retention <ms>')
+    .option('--trace-retention <ms>')
     .argument('<topologies...>')
     .action(async (topologies: string[], opts) => {
       const state = new StateDir(opts.stateDir).ensure();
-      const stop = await runControlPlane({ state, topologies, port: Number(opts.port), log: timestamped, otlpEndpoint: opts.otlpEndpoint });
+      const stop = await runControlPlane({ state, topologies, port: Number(opts.port), log: timestamped, otlpEndpoint: opts.otlpEndpoint, retention: retentionsOf(opts) });
       await untilSignal();
       await stop();
     });
+}
+
+/** A retention flag of `up` in ms (at least one minute: the detection and graph windows need that much). */
+function retentionOption(flag: string, text: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined || ms < 60_000) throw usageError(`${flag}: want a duration of at least 1m (e.g. 10m, 1h), got "${text}"`);
+  return ms;
+}
+
+/** The retentions the daemon and the control-plane process were given (ms, as `up` passed them). */
+function retentionsOf(opts: { metricsRetention?: string; traceRetention?: string }): Retention {
+  return {
+    ...(opts.metricsRetention !== undefined && { metricsMs: Number(opts.metricsRetention) }),
+    ...(opts.traceRetention !== undefined && { tracesMs: Number(opts.traceRetention) }),
+  };
 }

@@ -21,6 +21,13 @@ export interface ControlPlaneProcessOptions {
   log: (line: string) => void;
   /** OTLP/HTTP collector for trace spans (`up --otlp-endpoint`). */
   otlpEndpoint?: string;
+  retention?: Retention;
+}
+
+/** Retention of the control plane's metrics (1 s samples) and traces, in ms. */
+export interface Retention {
+  metricsMs?: number;
+  tracesMs?: number;
 }
 
 export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise<() => Promise<void>> {
@@ -30,7 +37,14 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
   // Incidents go to the state directory's database (shared with chaos's records); an `slo.yaml` there sets the checks' thresholds.
   const sloFile = join(state.root, 'slo.yaml');
   const diagnosis = { databaseFile: join(state.root, 'meshmedic.db'), ...(existsSync(sloFile) && { slo: loadSloFile(sloFile) }) };
-  const cp = new ControlPlane({ port: opts.port, tracing: { otlpEndpoint: opts.otlpEndpoint }, diagnosis, log: opts.log });
+  const r = opts.retention ?? {};
+  const cp = new ControlPlane({
+    port: opts.port,
+    tracing: { otlpEndpoint: opts.otlpEndpoint, ...(r.tracesMs && { store: { retentionMs: r.tracesMs } }) },
+    ...(r.metricsMs && { metrics: { store: { rawRetentionMs: r.metricsMs } } }),
+    diagnosis,
+    log: opts.log,
+  });
   if (existsSync(configFile)) {
     const saved = parseText(readFileSync(configFile, 'utf8'), configFile, { defaultNamespace: 'default' });
     if (saved.errors.length) throw new Error(`saved config ${configFile} is damaged: ${saved.errors[0].format()}`);

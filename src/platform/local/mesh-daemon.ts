@@ -12,6 +12,7 @@ import { planLocalMesh } from './mesh-plan.js';
 import { MeshProcesses } from './mesh-processes.js';
 import type { StateDir } from './state-dir.js';
 import { Supervisor } from './supervisor.js';
+import type { Retention } from './controlplane-process.js';
 
 // The process behind `meshmedic up`: it supervises the control plane process and, for every
 // workload instance, a sidecar process and an application process. It holds no mesh state of
@@ -29,6 +30,8 @@ export interface MeshDaemonOptions {
   log: (line: string) => void;
   /** OTLP/HTTP collector the control plane exports spans to (`up --otlp-endpoint`). */
   otlpEndpoint?: string;
+  /** How long the control plane keeps metrics and traces (`up --metrics-retention/--trace-retention`). */
+  retention?: Retention;
 }
 
 export async function startMeshDaemon(opts: MeshDaemonOptions): Promise<{ stop: () => Promise<void>; supervisor: Supervisor }> {
@@ -43,7 +46,7 @@ export async function startMeshDaemon(opts: MeshDaemonOptions): Promise<{ stop: 
   supervisor.start({
     name: 'controlplane',
     command: process.execPath,
-    args: [CLI_MAIN, 'controlplane', '--state-dir', state.root, '--port', String(opts.port), ...(opts.otlpEndpoint ? ['--otlp-endpoint', opts.otlpEndpoint] : []), ...opts.topologies],
+    args: [CLI_MAIN, 'controlplane', '--state-dir', state.root, '--port', String(opts.port), ...(opts.otlpEndpoint ? ['--otlp-endpoint', opts.otlpEndpoint] : []), ...retentionArgs(opts.retention), ...opts.topologies],
     env: {},
     logFile: join(state.logsDir, 'controlplane.log'),
   });
@@ -73,4 +76,8 @@ export async function startMeshDaemon(opts: MeshDaemonOptions): Promise<{ stop: 
       await supervisor.stopAll();
     },
   };
+}
+
+function retentionArgs(r: Retention | undefined): string[] {
+  return [...(r?.metricsMs ? ['--metrics-retention', String(r.metricsMs)] : []), ...(r?.tracesMs ? ['--trace-retention', String(r.tracesMs)] : [])];
 }
