@@ -60,7 +60,7 @@ export const soakBench: Benchmark = {
       const end = start + minutes * 60_000;
       const samples: Sample[] = [];
       const sample = async () => {
-        const s = (await (await request(`${cpUrl}/api/v1/status`)).body.json()) as {
+        const s = (await (await request(`${cpUrl}/api/v1/status`, { headers: { authorization: `Bearer ${state.controlPlane()!.token}` } })).body.json()) as {
           process: { rssBytes: number; heapUsedBytes: number };
           metrics: { series: number; bytes: number };
           tracing: { traces?: number; spans?: number; store?: { traces: number; spans: number } };

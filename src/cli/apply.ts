@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { expandPaths } from '../config/loader.js';
 import type { ControlPlaneRecord } from '../platform/local/state-dir.js';
-import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
+import { authHeader, callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { EXIT_DATA_ERROR, ExitError, usageError } from './exit-codes.js';
 import { outputFormatOption, printStructured, printTable } from './output.js';
 
@@ -29,7 +29,7 @@ function readDocuments(paths: string[]): Array<{ file: string; text: string }> {
 async function send(cp: ControlPlaneRecord, verb: 'apply' | 'delete', paths: string[], namespace: string): Promise<ApplyAnswer> {
   const res = await fetch(`${cp.url}/api/v1/${verb}?namespace=${encodeURIComponent(namespace)}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeader(cp) },
     body: JSON.stringify({ documents: readDocuments(paths) }),
   });
   const body = (await res.json()) as ApplyAnswer & Rejection;

@@ -13,12 +13,13 @@ export function registerBench(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format: log, json or yaml').default('log'))
     .option('--size <n>', 'problem size (benchmark-specific)')
     .option('--runs <n>', 'timed runs', '5')
+    .option('--data <dir>', 'data directory (benchmarks on recorded data)')
     .action(async (name: string, opts) => {
       const bench = BENCHMARKS[name];
       if (!bench) throw usageError(`unknown benchmark "${name}" (have: ${Object.keys(BENCHMARKS).join(', ')})`);
       const format = outputFormatOption(opts.output);
       const log = format === 'log' ? (s: string) => process.stderr.write(`${s}\n`) : () => {};
-      const figures = await bench.run({ size: opts.size ? Number(opts.size) : undefined, runs: Number(opts.runs), progress: log });
+      const figures = await bench.run({ size: opts.size ? Number(opts.size) : undefined, runs: Number(opts.runs), ...(opts.data && { data: String(opts.data) }), progress: log });
       if (format === 'log') for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);
       else printStructured(figures, format);
     });

@@ -14,6 +14,7 @@ import { registerRegister } from './register.js';
 import { registerTrace } from './trace.js';
 import { registerStat } from './stat.js';
 import { registerGraph } from './graph.js';
+import { registerDashboard } from './dashboard.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
 // The `meshmedic` command. Each subcommand lives in its own file and registers itself here.
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerIncidents(program);
   registerStat(program);
   registerGraph(program);
+  registerDashboard(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

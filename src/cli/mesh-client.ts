@@ -13,6 +13,11 @@ export function requireControlPlane(state: StateDir): ControlPlaneRecord {
   return rec;
 }
 
+/** The API token from the control plane's record (the state directory, mode 0600). */
+export function authHeader(cp: ControlPlaneRecord): Record<string, string> {
+  return cp.token ? { authorization: `Bearer ${cp.token}` } : {};
+}
+
 export interface ApiError {
   error: { code: string; message: string; details?: unknown };
 }
@@ -23,7 +28,7 @@ export async function callApi<T>(cp: ControlPlaneRecord, method: string, path: s
   try {
     res = await fetch(`${cp.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json' },
+      headers: { ...authHeader(cp), ...(body !== undefined && { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json' }) },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
   } catch (e) {

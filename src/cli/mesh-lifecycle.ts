@@ -10,6 +10,7 @@ import { durationMs } from '../util/duration.js';
 import { startMeshDaemon } from '../platform/local/mesh-daemon.js';
 import { planLocalMesh, topologyFileOf } from '../platform/local/mesh-plan.js';
 import { isAlive, StateDir } from '../platform/local/state-dir.js';
+import { dashboardUrl } from '../dashboard/dashboard-url.js';
 import { callApi, stateDirOption } from './mesh-client.js';
 import { EXIT_DATA_ERROR, EXIT_UNKNOWN_ERROR, ExitError, usageError } from './exit-codes.js';
 import { applyFiles } from './apply.js';
@@ -118,6 +119,7 @@ export function registerMeshLifecycle(program: Command): void {
       const config = [...bundledConfig(opts.filename), ...opts.config];
       if (config.length) await applyFiles(cp, config, 'default', false);
       say(`\u2714 mesh is up: control plane ${cp.url}, ${instances} instances ready`);
+      process.stdout.write(`Dashboard: ${dashboardUrl(cp)}\n`);
       process.stdout.write(`Try: meshmedic status; meshmedic proxy-status; curl http://<address>:<port>/ (addresses in: meshmedic status)\n`);
     });
 

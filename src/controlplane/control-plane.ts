@@ -12,6 +12,7 @@ import { TraceService, type TracingOptions } from './traces.js';
 import { EmbeddedMetrics, timerClock, type EmbeddedMetricsOptions } from '../telemetry/scrape/embedded-metrics.js';
 import { DiagnosisService, type DiagnosisOptions } from '../diagnosis/diagnosis-service.js';
 import { ReadinessTracker } from '../diagnosis/signals/registry-signals.js';
+import { createDashboardFront } from '../dashboard/front.js';
 
 // The control plane: config store + service registry -> one snapshot per proxy -> pushed over
 // the xDS stream, with the CLI's API on the same HTTP server. Every change to the store or the
@@ -38,6 +39,8 @@ export interface ControlPlaneOptions {
   /** Detection and incidents (src/diagnosis): given, the detection loop runs; absent, only on-demand diagnosis. */
   diagnosis?: DiagnosisOptions;
   log?: (line: string) => void;
+  /** API token (src/dashboard/access-check.ts): required by the API and the dashboard when set. */
+  token?: string;
 }
 
 interface NodeSnapshot {
@@ -62,6 +65,7 @@ export class ControlPlane {
   private baseUrl?: string;
   private recomputes = 0;
   private readonly unwatch: Array<() => void> = [];
+  private configVersionAtStart = 0;
 
   constructor(private readonly opts: ControlPlaneOptions = {}) {
     this.clock = opts.clock ?? { now: Date.now };
@@ -90,9 +94,11 @@ export class ControlPlane {
       metrics: this.metrics,
       diagnosis: this.diagnosis,
     });
+    const dashboard = createDashboardFront({ store: this.store, registry: this.registry, token: this.opts.token });
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control-plane');
       if (this.xds.handle(req, res, url)) return;
+      if (dashboard(req, res, url)) return;
       api(req, res, url)
         .then((handled) => {
           if (!handled) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint: ${url.pathname}`);
@@ -108,6 +114,7 @@ export class ControlPlane {
     this.baseUrl = `http://${addr.address}:${addr.port}`;
     this.traces.start();
     this.metrics.start();
+    this.configVersionAtStart = this.store.version;
     if (this.opts.diagnosis) this.diagnosis.start();
     this.flush();
     return { url: this.baseUrl };
@@ -177,7 +184,8 @@ export class ControlPlane {
       metrics: this.metrics.source,
       traces: this.traces.store,
       resources: () => this.store.all(),
-      changes: () => this.store.changesSince(0),
+      // The config the control plane started with is the mesh's state, not a change.
+      changes: () => this.store.changesSince(this.configVersionAtStart),
       instances: () => this.registry.instances(),
       readiness,
       outlierEvents: true,

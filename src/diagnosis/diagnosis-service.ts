@@ -68,6 +68,7 @@ export class DiagnosisService {
   private nextDue = 0;
   private readonly lastRanked = new Map<string, number>();
   private rounds = 0;
+  private startedAt = Number.NEGATIVE_INFINITY;
   private lastError: string | undefined;
 
   constructor(
@@ -92,6 +93,7 @@ export class DiagnosisService {
   start(): void {
     if (this.running || this.opts.detection === false) return;
     this.running = true;
+    this.startedAt = this.clock.now();
     const interval = this.opts.intervalMs ?? 1000;
     this.nextDue = Math.floor(this.clock.now() / interval) * interval + interval + (this.opts.offsetMs ?? 300);
     this.schedule();
@@ -144,7 +146,10 @@ export class DiagnosisService {
         current: { startMs: at - s.windowMs, endMs: at },
         baseline: { startMs: baselineEnd - s.baselineMs, endMs: baselineEnd },
       });
-      const failing = DETECTORS.flatMap((d) => d.evaluate(snap, s));
+      // Until the store holds a window and half a baseline of this run's scrapes (after `up`, after
+      // a restart of the control plane), comparisons with the baseline would compare with nothing.
+      const warm = at - this.startedAt >= s.windowMs + s.baselineMs / 2;
+      const failing = warm ? DETECTORS.flatMap((d) => d.evaluate(snap, s)) : [];
       const update = this.tracker.update(at, failing);
       for (const inc of update.opened) {
         this.incidents.insert(inc);

@@ -46,9 +46,11 @@ export class MeshSim {
   private flows = new Map<string, Flow>();
   private readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
   private lastTick: number;
+  private accumulatedTo: number;
 
   constructor(private readonly store: MetricsStore, start: number) {
     this.lastTick = start;
+    this.accumulatedTo = start;
   }
 
   /** Sets (or replaces, by name) a flow from now on. */
@@ -60,13 +62,24 @@ export class MeshSim {
     this.flows.delete(name);
   }
 
-  /** Scrapes every whole second up to `t` (exclusive of earlier ticks), accumulating each flow over the second before. */
+  /** Requests flow continuously up to `t`; a scrape is taken at every whole second on the way. A flow set at t takes effect from t. */
   advanceTo(t: number): void {
     for (let tick = this.lastTick + 1000; tick <= t; tick += 1000) {
-      for (const f of this.flows.values()) this.accumulate(f, 1);
+      this.accumulateTo(tick);
       for (const s of this.values.values()) this.store.add(s.labels, tick, s.value);
+      // The scraper's own series: every sidecar that reported answered its scrape.
+      const pods = new Map<string, Record<string, string>>();
+      for (const s of this.values.values()) pods.set(`${s.labels.namespace}/${s.labels.pod}`, { __name__: 'up', job: s.labels.job, instance: s.labels.instance, namespace: s.labels.namespace, pod: s.labels.pod });
+      for (const labels of pods.values()) this.store.add(labels, tick, 1);
       this.lastTick = tick;
     }
+    this.accumulateTo(t);
+  }
+
+  private accumulateTo(t: number): void {
+    if (t <= this.accumulatedTo) return;
+    for (const f of this.flows.values()) this.accumulate(f, (t - this.accumulatedTo) / 1000);
+    this.accumulatedTo = t;
   }
 
   private accumulate(f: Flow, seconds: number): void {

@@ -1,7 +1,9 @@
 import type { Detection, Incident } from '../model.js';
 
 // Turns each round's failing checks into incidents, with hysteresis: an incident opens in a
-// namespace when a check fails there and none is open; every later failure in that namespace
+// namespace when a check fails there and none is open (a latency check must fail two rounds in
+// a row: a busy machine makes single slow seconds; errors and dead instances open at once);
+// every later failure in that namespace
 // joins it (a fault's symptoms spread over services); it closes once every check of the
 // namespace has held for `closeAfterMs`, so a check that flaps around its threshold keeps one
 // incident open instead of opening a new one each time. The anomaly is taken to have begun one
@@ -27,6 +29,8 @@ export interface TrackerOptions {
 export class IncidentTracker {
   private readonly byNamespace = new Map<string, TrackedIncident>();
   private readonly seen = new Map<string, Set<string>>();
+  /** Checks that failed in the previous round (to confirm the ones that must fail twice). */
+  private previous = new Set<string>();
 
   constructor(private readonly opts: TrackerOptions) {}
 
@@ -51,10 +55,17 @@ export class IncidentTracker {
       if (!l) byNs.set(d.namespace, (l = []));
       l.push(d);
     }
+    const previous = this.previous;
+    this.previous = new Set(failing.map(key));
     for (const [ns, list] of byNs) {
       let inc = this.byNamespace.get(ns);
       if (!inc) {
-        const first = [...list].sort(bySeverity)[0];
+        const confirmed = list.filter((d) => !NEEDS_CONFIRMATION.has(d.check) || previous.has(key(d)));
+        if (confirmed.length === 0) {
+          byNs.delete(ns);
+          continue;
+        }
+        const first = [...confirmed].sort(bySeverity)[0];
         inc = {
           id: this.opts.nextId(),
           openedAt: at,
@@ -95,6 +106,8 @@ export class IncidentTracker {
     return out;
   }
 }
+
+const NEEDS_CONFIRMATION = new Set(['latency']);
 
 function key(d: Detection): string {
   return `${d.check}|${d.subject}`;

@@ -42,7 +42,7 @@ export const DEFAULT_SLO: SloConfig = {
   errorRatioMargin: 0.02,
   minErrors: 2,
   latencyFactor: 2,
-  latencyMinIncreaseMs: 50,
+  latencyMinIncreaseMs: 25,
   minRequests: 3,
   instanceShareDrop: 0.3,
   closeAfterMs: 15_000,

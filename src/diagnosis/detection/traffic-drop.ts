@@ -6,6 +6,8 @@ import { windowText, type Detector } from './detector.js';
 // requests collapses while the service keeps its traffic (it crashed, hangs, was ejected). A
 // drop of the whole mesh's traffic is the load going away, not a fault, and is not reported.
 
+const MIN_EXPECTED = 10;
+
 export const trafficDropDetector: Detector = {
   check: 'traffic-drop',
   evaluate(s, slo): Detection[] {
@@ -18,11 +20,12 @@ export const trafficDropDetector: Detector = {
       const sBase = svc?.baseline.destination?.rps ?? 0;
       const base = e.baseline.destination?.rps ?? 0;
       if (!(sBase > 0) || !(base > 0) || sCur < 0.5 * sBase) continue;
-      if (base * (slo.windowMs / 1000) < slo.minRequests) continue; // too quiet to tell
       const baseShare = base / sBase;
       const share = (e.current.destination?.rps ?? 0) / sCur;
       const threshold = baseShare * slo.instanceShareDrop;
-      if (share >= threshold) continue;
+      // Load balancing spreads few requests unevenly: only a share expected to carry enough
+      // requests can be said to have collapsed (10 expected, 3 or fewer seen: under 1% by chance).
+      if (baseShare * sCur * (slo.windowMs / 1000) < MIN_EXPECTED || share >= threshold) continue;
       out.push({
         check: 'traffic-drop', subject: `instance ${e.instance}.${e.namespace}`, namespace: e.namespace, value: share, threshold, window: windowText(slo), at: s.at,
         text: `instance ${e.instance}.${e.namespace} serves ${pct(share)} of ${e.service}'s requests, down from ${pct(baseShare)}`,

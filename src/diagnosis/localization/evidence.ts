@@ -1,4 +1,5 @@
 import type { Evidence } from '../model.js';
+import type { SignalSnapshot } from '../signals/snapshot.js';
 import { errorRatioQuery, meanLatencyQuery } from '../signals/queries.js';
 import type { OwnAnomaly } from './anomaly.js';
 import { ms, pct, rps } from './scoring.js';
@@ -49,4 +50,16 @@ export function ownSummary(own: OwnAnomaly): string {
   if (own.errorSeverity > 0.05) parts.push(`${pct(own.errorRatio)} errors of its own`);
   if (own.latencySeverity > 0.05) parts.push(`+${ms(own.addedMs)} latency of its own`);
   return parts.join(' and ') || 'anomalous';
+}
+
+/** Outlier ejections of some instances during the anomaly: callers' sidecars saw them fail in a row. */
+export function ejectionEvidence(s: SignalSnapshot, namespace: string, instances: readonly string[]): Evidence[] {
+  const ej = s.outlierEvents.filter((e) => e.kind === 'eject' && e.namespace === namespace && instances.includes(e.instance) && e.at >= s.baseline.endMs);
+  if (ej.length === 0) return [];
+  const names = [...new Set(ej.map((e) => e.instance))];
+  return [{
+    signal: 'outlier',
+    text: `callers' sidecars ejected ${names.join(', ')} as outlier(s) ${ej.length} time(s) (${ej[0].reason}): they answered errors in a row`,
+    figures: { ejections: ej.length, firstMs: ej[0].at },
+  }];
 }

@@ -10,6 +10,7 @@ import type { SignalIndex } from './signal-index.js';
 // it as an outlier. These are facts about one instance, whatever the rest of its service does.
 
 const PROCESS_FLAGS = ['UF', 'UC', 'UR', 'LR', 'DC'];
+const EJECTION_SEVERITY = 0.3;
 
 export interface ProcessFailure {
   namespace: string;
@@ -84,7 +85,8 @@ function assess(index: SignalIndex, namespace: string, instance: string, entity:
   const svc = entity ? index.services.get(entity.host) : undefined;
   const baseShare = base && svc?.baseline.destination?.rps ? base.rps / svc.baseline.destination.rps : 0;
   const curShare = svc?.current.destination?.rps ? (cur?.rps ?? 0) / svc.current.destination.rps : null;
-  if (baseShare > 0.05 && curShare !== null && curShare < 0.3 * baseShare && baseRequests >= 3) {
+  const expected = baseShare * (svc?.current.destination?.rps ?? 0) * index.currentSeconds;
+  if (baseShare > 0.05 && curShare !== null && curShare < 0.3 * baseShare && expected >= 10) {
     severity = Math.max(severity, 0.8);
     evidence.push({
       signal: 'metric',
@@ -92,9 +94,11 @@ function assess(index: SignalIndex, namespace: string, instance: string, entity:
       figures: { share: curShare, baselineShare: baseShare, rps: cur?.rps ?? 0, baselineRps: base!.rps },
     });
   }
+  // An ejection says the instance answered errors in a row: evidence of a failure, not which
+  // kind (its application's errors are the version and service generators' to weigh).
   const ejections = outliers.filter((e) => e.kind === 'eject' && e.at >= snap.baseline.endMs);
   if (ejections.length) {
-    severity = Math.max(severity, 0.7);
+    severity = Math.max(severity, EJECTION_SEVERITY);
     const by = [...new Set(ejections.map((e) => e.reportedBy))];
     evidence.push({
       signal: 'outlier',

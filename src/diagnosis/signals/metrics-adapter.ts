@@ -1,8 +1,8 @@
 import type { MetricsSource } from '../../telemetry/metrics-source.js';
-import { SIGNAL_QUERIES, signalQuery, UP_QUERY, type SignalQuery } from './queries.js';
+import { birthsQuery, historyQuery, SIGNAL_QUERIES, signalQuery, UP_QUERY, type SignalQuery } from './queries.js';
 import type { Edge, Entity, Features, SignalWindow } from './snapshot.js';
 import { featuresOf, TrafficAssembly, type EdgeMeta, type Side, type WindowRows } from './traffic-assembly.js';
-import { rowsOf } from './traffic-rows.js';
+import { rowsOf, type SignalRow } from './traffic-rows.js';
 
 // The traffic part of a SignalSnapshot from any MetricsSource: the four signal queries at the
 // end of the current window and at the end of the baseline window, grouped into entities and
@@ -30,10 +30,35 @@ export interface TrafficOptions {
 async function windowRows(source: MetricsSource, w: SignalWindow, queries: string[]): Promise<WindowRows> {
   const len = Math.max(1000, w.endMs - w.startMs);
   const texts = SIGNAL_QUERIES.map((q) => signalQuery(q, len));
+  const births = (['requests', 'durationSum'] as const).map((q) => birthsQuery(q, len));
   queries.push(...texts);
-  const answers = await Promise.all(texts.map((t) => source.query(t, w.endMs)));
-  const out = {} as Record<SignalQuery, ReturnType<typeof rowsOf>>;
+  const [answers, bornAnswers, history] = await Promise.all([
+    Promise.all(texts.map((t) => source.query(t, w.endMs))),
+    Promise.all(births.map((t) => source.query(t, w.endMs))),
+    source.query(historyQuery(len), w.endMs),
+  ]);
+  const out = {} as Record<SignalQuery, SignalRow[]>;
   SIGNAL_QUERIES.forEach((q, i) => (out[q] = rowsOf(answers[i])));
+  const hasHistory = history.resultType === 'vector' && history.result.length > 0 && history.result[0].value[1] > 0;
+  if (hasHistory) {
+    out.requests = withBirths(out.requests, rowsOf(bornAnswers[0]), len / 1000);
+    out.durationSum = withBirths(out.durationSum, rowsOf(bornAnswers[1]), len / 1000);
+  }
+  return out;
+}
+
+/** Series born in the window count their whole value (as a rate over the window) instead of rate()'s estimate. */
+function withBirths(rated: SignalRow[], born: SignalRow[], seconds: number): SignalRow[] {
+  if (born.length === 0) return rated;
+  const key = (r: SignalRow) => JSON.stringify({ ...r, value: 0 });
+  const bornRate = new Map(born.map((r) => [key(r), r.value / seconds]));
+  const out = rated.map((r) => {
+    const b = bornRate.get(key(r));
+    if (b === undefined) return r;
+    bornRate.delete(key(r));
+    return { ...r, value: b };
+  });
+  for (const r of born) if (bornRate.has(key(r))) out.push({ ...r, value: bornRate.get(key(r))! });
   return out;
 }
 

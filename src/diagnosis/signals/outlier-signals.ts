@@ -32,6 +32,7 @@ export async function fetchOutlierEvents(instances: readonly WorkloadInstance[],
             namespace: parseServiceHost(host)?.namespace ?? i.namespace,
             reportedBy: `${i.name}.${i.namespace}`,
             cluster: e.cluster,
+            host,
             reason: e.reason,
           });
         }

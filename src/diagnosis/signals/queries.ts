@@ -43,6 +43,25 @@ export function signalQuery(q: SignalQuery, windowMs: number): string {
   return `sum by (${[...EDGE, ...t.extra].join(', ')}) (rate(${t.metric}[${promRange(windowMs)}]))`;
 }
 
+/**
+ * Counters born inside the window, with their value: rate() needs two samples of a series, so
+ * a new outcome (the first 500s of a new version, a burst of UF from an instance that then
+ * left) that appears in one scrape and never moves again is invisible to it. A sidecar creates
+ * a series at its first request, so a series absent one window ago counted from zero: its value
+ * is its increase. (Only when the store has history from before the window: right after the
+ * control plane started, every series looks new.)
+ */
+export function birthsQuery(q: 'requests' | 'durationSum', windowMs: number): string {
+  const t = TEXT[q];
+  const range = promRange(windowMs);
+  return `sum by (${[...EDGE, ...t.extra].join(', ')}) (${t.metric} unless (${t.metric} offset ${range}))`;
+}
+
+/** Whether any target was scraped a window ago (the store has history to tell births from). */
+export function historyQuery(windowMs: number): string {
+  return `count(up offset ${promRange(windowMs)})`;
+}
+
 /** Whether each sidecar answered its last scrape. */
 export const UP_QUERY = 'up';
 

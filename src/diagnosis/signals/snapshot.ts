@@ -121,6 +121,8 @@ export interface OutlierEventSignal {
   namespace: string;
   reportedBy: string;
   cluster: string;
+  /** The service host of the cluster (`reviews.bookinfo.svc.cluster.local`). */
+  host: string;
   reason: string;
 }
 

@@ -7,6 +7,7 @@ import { parseText } from '../../config/loader.js';
 import { planLocalMesh } from './mesh-plan.js';
 import { ReadinessProber } from './readiness.js';
 import type { StateDir } from './state-dir.js';
+import { loadOrCreateApiToken } from '../../dashboard/access-token.js';
 
 // The control plane of the local mesh, as its own process (supervised like every other): it
 // serves xDS and the API, registers the planned instances, probes their readiness and keeps
@@ -38,8 +39,10 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
   const sloFile = join(state.root, 'slo.yaml');
   const diagnosis = { databaseFile: join(state.root, 'meshmedic.db'), ...(existsSync(sloFile) && { slo: loadSloFile(sloFile) }) };
   const r = opts.retention ?? {};
+  const token = loadOrCreateApiToken(state.root);
   const cp = new ControlPlane({
     port: opts.port,
+    token,
     tracing: { otlpEndpoint: opts.otlpEndpoint, ...(r.tracesMs && { store: { retentionMs: r.tracesMs } }) },
     ...(r.metricsMs && { metrics: { store: { rawRetentionMs: r.metricsMs } } }),
     diagnosis,
@@ -63,7 +66,7 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
   const { url } = await cp.start();
   const prober = new ReadinessProber(cp, plan.instances);
   prober.start();
-  state.saveControlPlane({ pid: process.pid, url, startedAt: new Date().toISOString() });
+  state.saveControlPlane({ pid: process.pid, url, token, startedAt: new Date().toISOString() });
   opts.log(`control plane on ${url}: ${plan.instances.length} instances, config version ${cp.store.version}`);
   return async () => {
     prober.stop();

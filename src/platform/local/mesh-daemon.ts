@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { loadOrCreateApiToken } from '../../dashboard/access-token.js';
 import { join } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,8 @@ export async function startMeshDaemon(opts: MeshDaemonOptions): Promise<{ stop: 
     onStart: (name) => chaos?.onProcessStart(name),
   });
   const url = `http://127.0.0.1:${opts.port}`;
+  // Made here, before the control plane process starts (which reads the same file), so both agree.
+  const token = loadOrCreateApiToken(state.root);
   supervisor.start({
     name: 'controlplane',
     command: process.execPath,
@@ -53,7 +56,7 @@ export async function startMeshDaemon(opts: MeshDaemonOptions): Promise<{ stop: 
   const processes = new MeshProcesses(state, supervisor, url, plan);
   processes.startPlanned();
   opts.log(`supervising the control plane and ${plan.instances.length} instances (${plan.instances.length * 2} processes)`);
-  const controlPlane = new ControlPlaneClient(url);
+  const controlPlane = new ControlPlaneClient(url, token);
   const standIns = new StandIns(() => controlPlane, (name) => processes.allocateAddress(name));
   const store = new InjectionStore(databasePath(state.root));
   chaos = new ChaosEngine({ stateRoot: state.root, supervisor, processes, controlPlane: () => controlPlane, standIns, log: opts.log }, store);

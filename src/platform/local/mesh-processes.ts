@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readApiToken } from '../../dashboard/access-token.js';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,7 +136,8 @@ export class MeshProcesses {
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<void> {
-    const res = await fetch(`${this.controlPlaneUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+    const token = readApiToken(this.state.root);
+    const res = await fetch(`${this.controlPlaneUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`control plane ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
     await res.body?.cancel();
   }

@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 export interface ControlPlaneRecord {
   pid: number;
   url: string; // http://127.0.0.1:PORT
+  /** The API token (src/dashboard/access-token.ts); this file is 0600 like the token's own. */
+  token?: string;
   startedAt: string;
 }
 

@@ -31,6 +31,8 @@ interface HostImpact {
   flags: Record<string, number>;
   /** Every instance behind the host is ready. */
   allReady: boolean;
+  /** Callers ejected some of its instances as outliers during the anomaly. */
+  ejected: boolean;
 }
 
 export const configChangeGenerator: CandidateGenerator = {
@@ -81,7 +83,8 @@ function mechanismFit(c: ConfigChangeSignal, hit: Array<HostImpact & { aliases: 
   const has = (flag: string) => hit.some((t) => Object.keys(t.flags).some((f) => f.split(',').includes(flag)));
   const touches = (a: string) => c.aspects.includes(a);
   if (ROUTING.some(has)) return { fit: 1, mechanism: 'routing', why: 'requests find no route or cluster (NR/NC)' };
-  if (has('UH') && hit.some((t) => t.flags.UH && t.allReady)) return { fit: 0.95, mechanism: 'routing', why: 'no healthy upstream while every instance is ready: the route selects no endpoint' };
+  // UH with every instance ready and none ejected: the route leads to no endpoint at all.
+  if (has('UH') && hit.some((t) => t.flags.UH && t.allReady && !t.ejected)) return { fit: 0.95, mechanism: 'routing', why: 'no healthy upstream while every instance is ready: the route selects no endpoint' };
   if ((has('FI') || has('DI')) && touches('fault')) return { fit: 1, mechanism: 'injected-fault', why: 'the change injects faults (DI/FI)' };
   if (has('UT') && touches('timeout')) return { fit: 0.9, mechanism: 'timeout', why: 'route timeouts fire (UT) after the change set one' };
   if (has('UO') && touches('connectionPool')) return { fit: 0.7, mechanism: 'overload', why: 'circuit breakers overflow (UO) after the change shrank the pool' };
@@ -110,7 +113,8 @@ function hostImpacts(ctx: LocalizationContext): Array<HostImpact & { aliases: st
     const bare = e.host.replace(/:\d+$/, '');
     const aliases = [...new Set([bare, ...callerNamespaces.flatMap((ns) => hostForms(bare, ns))])];
     const ready = ctx.index.registryInstances(e.namespace, e.service ?? '');
-    out.push({ host: e.host, aliases, severity, requests: cur.requests, errorRatio, addedMs: Math.max(0, d.addedMs), flags, allReady: ready.length > 0 && ready.every((i) => i.ready) });
+    const ejected = ctx.snapshot.outlierEvents.some((o) => o.kind === 'eject' && o.host === e.host && o.at >= ctx.snapshot.baseline.endMs);
+    out.push({ host: e.host, aliases, severity, requests: cur.requests, errorRatio, addedMs: Math.max(0, d.addedMs), flags, allReady: ready.length > 0 && ready.every((i) => i.ready), ejected });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import type { RankedCause } from '../../model.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
-import { ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
+import { ejectionEvidence, ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
 import { confidence, contrast } from '../scoring.js';
 
 // An instance is to blame when it failed as a process (crashed, hung: process-failure.ts), or
@@ -37,6 +37,7 @@ export const instanceGenerator: CandidateGenerator = {
         const score = own.severity * c * APP_LEVEL_FIT * confidence(n);
         if (score < 0.01) continue;
         const evidence = ownEvidence(own, { name: `instance ${entity.instance}`, host: entity.host, selector: `reporter="destination",pod="${entity.instance}"`, windowMs });
+        evidence.push(...ejectionEvidence(ctx.snapshot, entity.namespace, [entity.instance!]));
         if (peers.length) {
           evidence.push({
             signal: 'metric',

@@ -1,6 +1,6 @@
 import type { RankedCause } from '../../model.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
-import { ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
+import { ejectionEvidence, ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
 import { confidence, contrast, pct, uniformity } from '../scoring.js';
 
 // A version (a workload: one subset of a service) is to blame when its own anomaly stands out
@@ -33,6 +33,7 @@ export const versionGenerator: CandidateGenerator = {
           const list = others.map(([, w]) => `${w.entity.version ?? w.entity.workload} ${pct(w.own.errorRatio)} errors, +${Math.round(w.own.addedMs)} ms`).join('; ');
           evidence.push({ signal: 'metric', text: `the other versions of ${entity.service} are fine by comparison: ${list}`, figures: { otherVersions: others.length, contrast: c } });
         }
+        evidence.push(...ejectionEvidence(ctx.snapshot, entity.namespace, [...sa.instances.values()].filter((i) => i.entity.workload === entity.workload).map((i) => i.entity.instance!)));
         const isNew = !(entity.baseline.destination?.rps ?? 0) && !(entity.baseline.source?.rps ?? 0);
         if (isNew) evidence.push({ signal: 'metric', text: `${entity.workload} had no traffic in the baseline window: a version just rolled out`, figures: { baselineRps: 0, rps: own.rps } });
         out.push({

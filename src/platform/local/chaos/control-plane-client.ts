@@ -24,12 +24,16 @@ export class ControlPlaneCallError extends Error {
 }
 
 export class ControlPlaneClient {
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    /** The API token (src/dashboard/access-token.ts). */
+    private readonly token?: string,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown, file = 'chaos'): Promise<T> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(this.token && { authorization: `Bearer ${this.token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
