@@ -24,7 +24,8 @@ export function registerStatus(program: Command): void {
       }
       const status = cp ? await callApi<Record<string, unknown>>(cp, 'GET', '/api/v1/status') : undefined;
       const registry = cp ? await callApi<{ instances: WorkloadInstance[] }>(cp, 'GET', '/api/v1/registry') : { instances: [] };
-      const out = { running: true, stateDir: state.root, profile: install?.profile ?? 'default', mesh, controlPlane: cp ? { ...cp, ...status } : 'not running (restarting?)', instances: registry.instances };
+      const { token: _token, ...cpShown } = cp ?? {}; // the API token stays out of printed output (`meshmedic dashboard` gives it)
+      const out = { running: true, stateDir: state.root, profile: install?.profile ?? 'default', mesh, controlPlane: cp ? { ...cpShown, ...status } : 'not running (restarting?)', instances: registry.instances };
       if (format !== 'log') return printStructured(out, format);
       process.stdout.write(`Mesh: running (pid ${mesh?.pid ?? '?'}), profile ${out.profile}, state ${state.root}\n`);
       process.stdout.write(`Control plane: ${cp ? `${cp.url} (pid ${cp.pid}), config version ${String(status?.configVersion)}` : 'not running'}\n\n`);

@@ -67,6 +67,8 @@ export class DiagnosisService {
   private inFlight: Promise<void> | undefined;
   private nextDue = 0;
   private readonly lastRanked = new Map<string, number>();
+  /** Recently closed incidents: baselines keep out of them. */
+  private readonly recent: Array<{ onsetAt: number; closedAt: number }> = [];
   private rounds = 0;
   private startedAt = Number.NEGATIVE_INFINITY;
   private lastError: string | undefined;
@@ -138,9 +140,7 @@ export class DiagnosisService {
     try {
       const at = this.clock.now();
       const s = this.sloConfig;
-      // While an incident is open the baseline stays before its onset: the fault must not become the norm.
-      const open = this.tracker.open();
-      const baselineEnd = open.length ? Math.min(...open.map((i) => i.onsetAt)) - ONSET_GAP_MS : at - s.windowMs;
+      const baselineEnd = this.baselineEnd(at - s.windowMs);
       const snap = await buildSnapshot(this.inputs, {
         at, light: true,
         current: { startMs: at - s.windowMs, endMs: at },
@@ -165,6 +165,8 @@ export class DiagnosisService {
         if (due) await this.rankIncident(inc, at, at);
       }
       for (const inc of update.closed) {
+        this.recent.push({ onsetAt: inc.onsetAt, closedAt: at });
+        if (this.recent.length > 20) this.recent.shift();
         const closedEntry = inc.timeline[inc.timeline.length - 1];
         await this.rankIncident(inc, at, inc.lastFailingAt);
         this.incidents.markClosed(inc.id, at);
@@ -197,8 +199,21 @@ export class DiagnosisService {
     }
   }
 
+  /**
+   * Where the baseline before `t` must end: just before `t`, unless an incident (open, or closed
+   * within a baseline's length) overlaps the baseline it would have; then before that incident
+   * began. A fault must not become the norm while it lasts, and the recovery from it must not
+   * look like an anomaly against the faulty period; the last healthy period is the reference.
+   */
+  private baselineEnd(t: number): number {
+    let end = t - ONSET_GAP_MS;
+    const periods = [...this.tracker.open().map((i) => ({ onsetAt: i.onsetAt, closedAt: Infinity })), ...this.recent].sort((a, b) => b.onsetAt - a.onsetAt);
+    for (const p of periods) if (p.closedAt > end - this.sloConfig.baselineMs && p.onsetAt - ONSET_GAP_MS < end) end = p.onsetAt - ONSET_GAP_MS;
+    return end;
+  }
+
   private fullSnapshot(at: number, onset: number, end: number, namespace: string | null): Promise<SignalSnapshot> {
-    const baselineEnd = onset - ONSET_GAP_MS;
+    const baselineEnd = this.baselineEnd(onset);
     return buildSnapshot(
       { ...this.inputs, outlierEvents: this.opts.outlierEvents ?? this.inputs.outlierEvents },
       { at, namespace, current: { startMs: onset, endMs: end }, baseline: { startMs: baselineEnd - this.sloConfig.baselineMs, endMs: baselineEnd } },

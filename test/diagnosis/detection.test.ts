@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiagnosisService } from '../../src/diagnosis/diagnosis-service.js';
 import { IncidentStore } from '../../src/diagnosis/incidents/incident-store.js';
+import { parseSlo } from '../../src/diagnosis/detection/slo.js';
 import { describeTarget } from '../../src/diagnosis/model.js';
 import { MetricsStore } from '../../src/telemetry/store/metrics-store.js';
 import { StoreMetricsSource } from '../../src/telemetry/store/store-source.js';
@@ -109,6 +110,40 @@ describe('detection on the injected clock', () => {
     assert.equal(again.status, 'closed');
     assert.equal(describeTarget(again.causes[0].target), 'version v2 of reviews.bookinfo (workload reviews-v2)');
     assert.ok(again.causes[0].evidence.length > 0);
+  });
+
+  test('recovering from a fault is not a new incident (the baseline keeps out of the faulty period)', async () => {
+    const { sim, service, runUntil } = setup('recovery');
+    // A baseline as short as the fault: without care it would hold nothing but the fault.
+    service.slo = parseSlo({ baselineMs: 20_000, closeAfterMs: 4000 });
+    sim.set('in', { from: null, service: 'productpage', to: PP, rps: 20, ms: 45 });
+    sim.set('r2', { from: PP, service: 'reviews', to: R2, rps: 10, ms: 30 });
+    sim.set('r3', { from: PP, service: 'reviews', to: R3, rps: 10, ms: 30 });
+    sim.set('r2-ratings', { from: R2, service: 'ratings', to: RATINGS, rps: 10, ms: 2 });
+    sim.set('r3-ratings', { from: R3, service: 'ratings', to: RATINGS, rps: 10, ms: 2 });
+    await runUntil(START + 70_000);
+    // Failing fast: errors, and every call quicker than when it worked.
+    const t0 = START + 70_500;
+    await runUntil(t0 + 20_000, {
+      at: t0,
+      apply: () => {
+        sim.set('in', { from: null, service: 'productpage', to: PP, rps: 20, ms: 2, code: '500' });
+        sim.set('r2', { from: PP, service: 'reviews', to: R2, rps: 10, ms: 1, code: '500' });
+        sim.set('r3', { from: PP, service: 'reviews', to: R3, rps: 10, ms: 1, code: '500' });
+        sim.remove('r2-ratings');
+        sim.remove('r3-ratings');
+      },
+    });
+    sim.set('in', { from: null, service: 'productpage', to: PP, rps: 20, ms: 45 });
+    sim.set('r2', { from: PP, service: 'reviews', to: R2, rps: 10, ms: 30 });
+    sim.set('r3', { from: PP, service: 'reviews', to: R3, rps: 10, ms: 30 });
+    sim.set('r2-ratings', { from: R2, service: 'ratings', to: RATINGS, rps: 10, ms: 2 });
+    sim.set('r3-ratings', { from: R3, service: 'ratings', to: RATINGS, rps: 10, ms: 2 });
+    await runUntil(t0 + 20_000 + 60_000);
+    const list = service.incidents.list();
+    assert.equal(list.length, 1, JSON.stringify(list.map((i) => [i.subject, i.openedAt - t0, i.closedAt && i.closedAt - t0])));
+    assert.equal(list[0].status, 'closed');
+    await service.stop();
   });
 
   test('a healthy mesh with its load going away opens nothing', async () => {

@@ -71,7 +71,7 @@ async function until<T>(what: string, probe: () => Promise<T>, good: (v: T) => b
   for (;;) {
     const v = await probe();
     if (good(v)) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(v).slice(0, 600)}`);
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${String(JSON.stringify(v)).slice(0, 600)}`);
     await sleep(250);
   }
 }
@@ -140,10 +140,14 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
       const expected = inj.expectedCause as unknown as ExpectedRef;
       let incident: Incident | undefined;
       try {
+        // The incident that records this fault: one opened by it, or one still open when it began
+        // (one incident per namespace at a time: a fault joins the one in progress).
         const summary = await until(
           'an incident opens',
-          () => api<{ incidents: Array<{ id: string; openedAt: number }> }>('/api/v1/incidents?limit=5').then((r) => r.incidents.find((i) => i.openedAt >= inj.startedAt - 1500)),
-          (i) => i !== undefined,
+          () => api<{ incidents: Array<{ id: string; openedAt: number; closedAt?: number; detections: number }> }>('/api/v1/incidents?limit=5').then((r) =>
+            r.incidents.find((i) => i.openedAt >= inj.startedAt - 1500 || (i.closedAt === undefined && i.openedAt < inj.startedAt)),
+          ),
+          (i) => i !== undefined && (i.openedAt >= inj.startedAt - 1500 || i.closedAt === undefined),
           30_000,
         ).catch((e) => {
           results.push({ type: c.type, expected: inj.expectedCause.label, top: 'no incident', rank: 0, detectedMs: -1 });

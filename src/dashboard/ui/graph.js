@@ -36,13 +36,13 @@ function elements(graph) {
 }
 
 const STYLE = [
-  { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 6, 'font-size': 11, 'font-family': 'Inter, system-ui, sans-serif', color: '#1f2933', 'background-color': '#fff', 'border-width': 3, 'border-color': 'data(colour)', width: 34, height: 34 } },
+  { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 6, 'font-size': 12, 'font-family': 'Inter, system-ui, sans-serif', color: '#1f2933', 'background-color': '#fff', 'border-width': 3, 'border-color': 'data(colour)', width: 34, height: 34 } },
   { selector: 'node[kind = "service"]', style: { shape: 'round-triangle', width: 38, height: 34 } },
   { selector: 'node[kind = "workload"], node[kind = "instance"]', style: { shape: 'ellipse' } },
   { selector: 'node[kind = "unknown"]', style: { shape: 'round-diamond', 'border-color': '#868e96' } },
   { selector: 'node.root-cause', style: { 'border-width': 6, 'border-color': '#e03131', 'background-color': '#ffe3e3', 'overlay-color': '#e03131', 'overlay-opacity': 0.12, 'overlay-padding': 10, label: (el) => `${el.data('label')}\nROOT CAUSE`, color: '#c92a2a', 'font-weight': 700 } },
   { selector: 'node:selected', style: { 'background-color': '#e7f5ff', 'border-color': '#1c7ed6' } },
-  { selector: 'edge', style: { width: 'data(width)', 'line-color': 'data(colour)', 'target-arrow-color': 'data(colour)', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 9, 'text-wrap': 'wrap', 'text-background-color': '#ffffff', 'text-background-opacity': 0.9, 'text-background-padding': 2, color: '#495057', 'text-rotation': 'none', 'text-margin-y': -10 } },
+  { selector: 'edge', style: { width: 'data(width)', 'line-color': 'data(colour)', 'target-arrow-color': 'data(colour)', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'text-background-color': '#ffffff', 'text-background-opacity': 0.9, 'text-background-padding': 2, color: '#495057', 'text-rotation': 'none', 'text-margin-y': -10 } },
   { selector: 'edge.root-cause', style: { 'line-color': '#e03131', 'target-arrow-color': '#e03131', 'line-style': 'dashed' } },
 ];
 
@@ -77,7 +77,7 @@ export async function graphPage(root) {
         cy.elements().remove();
         cy.add(els);
         // Breadth-first ranks turned to run left to right (as Kiali draws): edges mostly horizontal, their labels readable.
-        cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1, padding: 40, roots: cy.nodes().filter((n) => n.indegree(false) === 0), transform: (_n, p) => ({ x: p.y * 1.9, y: p.x * 0.8 }) }).run();
+        cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1, padding: 40, roots: cy.nodes().filter((n) => n.indegree(false) === 0), transform: (_n, p) => ({ x: p.y * 1.4, y: p.x * 0.7 }) }).run();
         shownIds = ids;
         if (selected) cy.getElementById(selected).select();
       } else {
