@@ -76,7 +76,7 @@ before(async () => {
   server = await startPrometheus(PROM_LISTEN, prometheusConfig(targets));
   prom = new PrometheusSource({ url: server.url });
   embedded = new PrometheusSource({ url: cp.url });
-  meshEmbedded = new PrometheusSource({ url: mesh.controlPlaneUrl });
+  meshEmbedded = new PrometheusSource({ url: mesh.controlPlaneUrl, ...(mesh.controlPlaneToken && { headers: { authorization: `Bearer ${mesh.controlPlaneToken}` } }) });
 });
 
 after(async () => {

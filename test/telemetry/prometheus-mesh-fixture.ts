@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import type { WorkloadInstance } from '../../src/api/snapshot.js';
 import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
+import { readApiToken } from '../../src/dashboard/access-token.js';
 import { runCli } from '../cli/helpers.js';
 
 // Bookinfo on the local mesh (real sidecars exporting Istio's metrics on :15090) under a paced
@@ -13,6 +14,8 @@ import { runCli } from '../cli/helpers.js';
 export interface BookinfoMesh {
   instances: WorkloadInstance[];
   controlPlaneUrl: string;
+  /** The API token of the mesh's control plane (its API answers 401 without it). */
+  controlPlaneToken: string | undefined;
   /** Requests sent by the load so far. */
   sent(): number;
   stop(): Promise<void>;
@@ -73,6 +76,7 @@ export async function startBookinfo(): Promise<BookinfoMesh> {
   return {
     instances: status.instances,
     controlPlaneUrl: status.controlPlane.url,
+    controlPlaneToken: readApiToken(home),
     sent: () => sent,
     stop: async () => {
       running = false;
