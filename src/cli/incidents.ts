@@ -64,13 +64,13 @@ async function getIncident(state: StateDir, id: string): Promise<Incident> {
   return inc;
 }
 
-/** Reads the database of the state directory; undefined when it has no incidents tables yet (written before incidents existed). */
+/** Reads the database of the state directory; undefined when there is none yet, or it has no incidents tables (no mesh ran with diagnosis there). */
 function withStore<T>(state: StateDir, f: (s: IncidentStore) => T): T | undefined {
   let store: IncidentStore;
   try {
     store = new IncidentStore(join(state.root, DATABASE), { readonly: true });
   } catch (e) {
-    if (e instanceof IncidentStoreError) throw new ExitError(EXIT_UNKNOWN_ERROR, [`Error: no mesh is running and ${e.message} (state directory ${state.root}) [${e.code}]`]);
+    if (e instanceof IncidentStoreError) return undefined;
     throw e;
   }
   try {

@@ -187,6 +187,7 @@ export class ControlPlane {
       // The config the control plane started with is the mesh's state, not a change.
       changes: () => this.store.changesSince(this.configVersionAtStart),
       instances: () => this.registry.instances(),
+      configVersion: () => this.store.version,
       readiness,
       outlierEvents: true,
     };

@@ -61,6 +61,8 @@ export class DiagnosisService {
   readonly incidents: IncidentStore;
   private sloConfig: SloConfig;
   private readonly tracker: IncidentTracker;
+  /** What localization reads (outlier events included); one object, so per-input caches hold. */
+  private readonly fullInputs: SnapshotInputs;
   private timer: TimerHandle | undefined;
   private running = false;
   private busy = false;
@@ -70,6 +72,8 @@ export class DiagnosisService {
   /** Recently closed incidents: baselines keep out of them. */
   private readonly recent: Array<{ onsetAt: number; closedAt: number }> = [];
   private rounds = 0;
+  /** Wall time the last round took (detection, and localization when it ran). */
+  private lastRoundMs = 0;
   private startedAt = Number.NEGATIVE_INFINITY;
   private lastError: string | undefined;
 
@@ -79,6 +83,7 @@ export class DiagnosisService {
     private readonly opts: DiagnosisOptions = {},
   ) {
     this.incidents = new IncidentStore(opts.databaseFile ?? ':memory:');
+    this.fullInputs = { ...inputs, outlierEvents: opts.outlierEvents ?? inputs.outlierEvents };
     this.sloConfig = opts.slo ?? DEFAULT_SLO;
     this.tracker = new IncidentTracker({ closeAfterMs: () => this.sloConfig.closeAfterMs, windowMs: () => this.sloConfig.windowMs, nextId: () => this.incidents.nextId() });
     this.tracker.resume(this.incidents.openIncidents(), clock.now());
@@ -110,7 +115,7 @@ export class DiagnosisService {
   }
 
   status(): Record<string, unknown> {
-    return { detection: this.running, rounds: this.rounds, openIncidents: this.tracker.open().map((i) => i.id), ...(this.lastError && { lastError: this.lastError }) };
+    return { detection: this.running, rounds: this.rounds, lastRoundMs: this.lastRoundMs, openIncidents: this.tracker.open().map((i) => i.id), ...(this.lastError && { lastError: this.lastError }) };
   }
 
   private schedule(): void {
@@ -137,6 +142,7 @@ export class DiagnosisService {
 
   private async round(): Promise<void> {
     this.busy = true;
+    const started = performance.now();
     try {
       const at = this.clock.now();
       const s = this.sloConfig;
@@ -181,6 +187,7 @@ export class DiagnosisService {
       this.log(`diagnosis round failed: ${(e as Error).stack ?? e}`);
     } finally {
       this.busy = false;
+      this.lastRoundMs = Math.round(performance.now() - started);
     }
   }
 
@@ -215,7 +222,7 @@ export class DiagnosisService {
   private fullSnapshot(at: number, onset: number, end: number, namespace: string | null): Promise<SignalSnapshot> {
     const baselineEnd = this.baselineEnd(onset);
     return buildSnapshot(
-      { ...this.inputs, outlierEvents: this.opts.outlierEvents ?? this.inputs.outlierEvents },
+      this.fullInputs,
       { at, namespace, current: { startMs: onset, endMs: end }, baseline: { startMs: baselineEnd - this.sloConfig.baselineMs, endMs: baselineEnd } },
     );
   }

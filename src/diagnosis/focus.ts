@@ -34,6 +34,8 @@ export function focusCauses(causes: readonly RankedCause[], s: SignalSnapshot, s
       const change = r && changes.get(`${r.kind}/${r.namespace}/${r.name}@${r.configVersion}`);
       return !!change && [...hosts].some((h) => anyHostMatches(change.hosts, h));
     }
-    return !!t.service && hosts.has(`${t.service}.${t.namespace}.${CLUSTER_SUFFIX}`) || (t.kind === 'edge' && !!t.sourceService && hosts.has(`${t.sourceService}.${t.namespace}.${CLUSTER_SUFFIX}`));
+    const onPath = !!t.service && hosts.has(`${t.service}.${t.namespace}.${CLUSTER_SUFFIX}`);
+    const fromPath = t.kind === 'edge' && !!t.sourceService && hosts.has(`${t.sourceService}.${t.namespace}.${CLUSTER_SUFFIX}`);
+    return onPath || fromPath;
   });
 }

@@ -53,7 +53,8 @@ export type CauseMechanism =
   | 'overload' // circuit breakers overflow (UO) or traffic surged before latency grew
   | 'timeout' // route timeouts fire (UT)
   | 'outage' // an external dependency fails
-  | 'denied'; // requests refused by policy (403)
+  | 'denied' // requests refused by policy (403)
+  | 'saturation'; // its CPU use rose (where the platform reports it)
 
 export type EvidenceSignal = 'metric' | 'flag' | 'trace' | 'config' | 'outlier' | 'analysis' | 'registry';
 

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localize } from '../../src/diagnosis/localization/localize.js';
 import { describeTarget, type RankedCause } from '../../src/diagnosis/model.js';
-import type { ConfigChangeSignal } from '../../src/diagnosis/signals/snapshot.js';
+import type { ConfigChangeSignal, Entity, Features, SignalSnapshot } from '../../src/diagnosis/signals/snapshot.js';
 import { bookinfo, BASELINE, CURRENT, DETAILS, fqdn, PP, pod, R1, R2, R3, RATINGS, readyInstances, snapshotOf, type Call } from './snapshot-fixture.js';
 
 // Localization on SignalSnapshots built by hand: for each cause kind, a scenario where it must
@@ -173,6 +173,29 @@ describe('localization: config changes and policies', () => {
     assert.equal(causes[1] && causes[1].target.kind, 'config-change', show(causes));
   });
 
+  test('no healthy upstream because callers ejected a failing new version blames the version, not the route', () => {
+    const R4 = pod('reviews', 'v4');
+    // v4 answered a few 500s, got ejected; its subset then has no healthy endpoint (UH at the caller).
+    const current = [...bookinfo(), { from: PP, service: 'reviews', to: R4, rps: 0.5, ms: 3, errors: 1 } as Call, { from: PP, service: 'reviews', to: null, namespace: 'bookinfo', rps: 2, ms: 0.5, flags: 'UH', code: '503' } as Call];
+    const change = { ...vsChange(CURRENT.startMs - 1000), details: ['http[0] route: reviews/v2 -> reviews/v2 50, reviews/v4 50'] };
+    const ejections = [{ at: CURRENT.startMs + 500, kind: 'eject' as const, instance: R4.pod, namespace: 'bookinfo', reportedBy: 'productpage-v1-0.bookinfo', cluster: 'outbound|9080|v4|reviews.bookinfo.svc.cluster.local', host: fqdn('reviews', 'bookinfo'), reason: 'consecutive_5xx' }];
+    const causes = run(current, bookinfo(), { configChanges: [change], outlierEvents: ejections });
+    assert.equal(top(causes), 'version v4 of reviews.bookinfo (workload reviews-v4)', show(causes));
+    assert.ok(causes[0].evidence.some((e) => e.signal === 'outlier'), show(causes));
+    const route = causes.find((c) => c.target.kind === 'config-change');
+    assert.ok(!route || route.mechanism !== 'routing', `the route is not blamed for the ejection's UH:\n${show(causes)}`);
+  });
+
+  test('traces that end in a component corroborate it', () => {
+    const current = bookinfo({ ratings: { errors: 0.3 } });
+    const plain = run(current);
+    const traces = { errorTraces: 10, sampledTraces: 40, culprits: [{ service: 'ratings', namespace: 'bookinfo', workload: 'ratings-v1', instance: 'ratings-v1-0', errorTraces: 8, slowTraces: 0, baselineSlowTraces: 0 }] };
+    const withTraces = run(current, bookinfo(), { traces });
+    assert.equal(top(withTraces), 'service ratings.bookinfo');
+    assert.ok(withTraces[0].score > plain[0].score, `${withTraces[0].score} > ${plain[0].score}`);
+    assert.ok(withTraces[0].evidence.some((e) => e.signal === 'trace' && /8 of 10 sampled failing traces/.test(e.text)), show(withTraces));
+  });
+
   test('403s after an AuthorizationPolicy change blame the policy', () => {
     const current = bookinfo().map((c) => (c.service === 'details' ? { ...c, errors: 1, code: '403' } : c));
     const change: ConfigChangeSignal = {
@@ -181,6 +204,39 @@ describe('localization: config changes and policies', () => {
     };
     const causes = run(current, bookinfo(), { configChanges: [change] });
     assert.equal(top(causes), 'security policy AuthorizationPolicy bookinfo/deny-details (version 9)', show(causes));
+  });
+});
+
+describe('localization: recorded data (quantiles only, no rates per call, CPU)', () => {
+  // What a recording of aggregates gives: per service an inbound rate and p95, its outbound p95
+  // (its own calls), its CPU; no codes, no means, no per-call rates.
+  const features = (rps: number, p95: number): Features => ({ rps, requests: rps * 60, errorRps: 0, errorRatio: null, appErrorRps: 0, codes: {}, flags: {}, latency: { p50: null, p95, p99: null }, meanMs: null });
+  const svc = (name: string, cur: [number, number], base: [number, number], out?: { cur: number; base: number }, cpu?: { current: number; baseline: number }) => {
+    const host = fqdn(name, 'shop');
+    const observed = { current: { source: null, destination: features(...cur) }, baseline: { source: null, destination: features(...base) } };
+    return [
+      { id: `service|${host}`, kind: 'service' as const, namespace: 'shop', service: name, host, ...observed, ...(cpu && { cpuPercent: cpu }) },
+      {
+        id: `workload|${host}`, kind: 'workload' as const, namespace: 'shop', service: name, host, workload: name, ...observed, ...(cpu && { cpuPercent: cpu }),
+        ...(out && { outbound: { current: features(0, out.cur), baseline: features(0, out.base) } }),
+      },
+    ];
+  };
+  const snap = (entities: Entity[]): SignalSnapshot => ({
+    at: CURRENT.endMs, current: CURRENT, baseline: BASELINE, namespace: null, entities, edges: [], instanceEdges: [], configChanges: [], instances: [], outlierEvents: [], findings: [], traces: null, queries: [], notes: [],
+  });
+
+  test('latency a caller only passes on (its outbound p95 rose as much) blames the callee', () => {
+    const causes = localize(snap([...svc('front', [10, 400], [10, 100], { cur: 380, base: 80 }), ...svc('cart', [10, 300], [10, 20])]));
+    assert.equal(top(causes), 'service cart.shop', show(causes));
+    assert.ok(!causes.some((c) => c.target.service === 'front'), show(causes));
+  });
+
+  test('a service whose CPU use jumped is to blame, mechanism saturation', () => {
+    const causes = localize(snap([...svc('front', [10, 100], [10, 100], { cur: 80, base: 80 }, { current: 12, baseline: 10 }), ...svc('cart', [10, 20], [10, 20], undefined, { current: 85, baseline: 15 })]));
+    assert.equal(top(causes), 'service cart.shop', show(causes));
+    assert.equal(causes[0].mechanism, 'saturation');
+    assert.ok(causes[0].evidence.some((e) => /CPU use rose by 70\.0 points/.test(e.text)), show(causes));
   });
 });
 

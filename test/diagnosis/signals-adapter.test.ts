@@ -64,7 +64,8 @@ describe('SignalSnapshot from the embedded store', () => {
     near(v2.current.destination!.meanMs!, 90);
     assert.equal(v2.version, 'v2');
     // p50 from Istio's buckets: every request in (50, 100].
-    assert.ok(v2.current.destination!.latency!.p50 > 50 && v2.current.destination!.latency!.p50 <= 100);
+    const p50 = v2.current.destination!.latency!.p50!;
+    assert.ok(p50 > 50 && p50 <= 100, `p50 ${p50}`);
     const inst = entity(snap.entities, 'instance', (e) => e.instance === 'reviews-v2-0');
     near(inst.current.destination!.rps, 5);
     assert.equal(inst.workload, 'reviews-v2');

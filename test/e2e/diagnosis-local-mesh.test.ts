@@ -41,6 +41,7 @@ services:
 
 const SLO = 'baselineMs: 20000\ncloseAfterMs: 4000\n';
 const RPS = 30;
+const BURST = 3;
 
 const home = mkdtempSync(join(tmpdir(), 'mm-e2e-diag-'));
 const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.20' };
@@ -76,13 +77,18 @@ async function until<T>(what: string, probe: () => Promise<T>, good: (v: T) => b
   }
 }
 
-/** Paced load on the entry service: RPS requests a second, answers read and dropped. */
+/**
+ * Load on the entry service: RPS requests a second in bursts of BURST (real clients are not
+ * evenly spaced, and a connection pool only overflows under concurrency); answers are dropped.
+ */
 function startLoad(address: string): void {
   front = new Pool(`http://${address}:8080`, { connections: 16 });
   loadTimer = setInterval(() => {
-    sent++;
-    front.request({ method: 'GET', path: '/', signal: AbortSignal.timeout(5000) }).then((r) => r.body.dump(), () => undefined);
-  }, 1000 / RPS);
+    for (let i = 0; i < BURST; i++) {
+      sent++;
+      front.request({ method: 'GET', path: '/', signal: AbortSignal.timeout(5000) }).then((r) => r.body.dump(), () => undefined);
+    }
+  }, (1000 * BURST) / RPS);
 }
 
 interface Case {
@@ -91,6 +97,20 @@ interface Case {
   args?: string[];
   /** What the top cause's evidence must say (flags and figures). */
   evidence: RegExp;
+  /** More checks while the fault is in force. */
+  also?: (inj: Injection) => void;
+}
+
+/** `analyze` with the mesh running: the live config's analyzer messages and the runtime ranking, from the CLI. */
+function analyzeSeesBadConfig(inj: Injection): void {
+  const r = cli(['analyze', '-n', 'diag', '-o', 'json']);
+  assert.equal(r.code, 79, `analyze exits 79 when it finds issues:\n${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { staticFindings: Array<{ code: string; origin: string }>; runtime: { causes: RankedCause[]; detections: unknown[] } };
+  assert.ok(out.staticFindings.some((m) => m.code === 'IST0101' && m.origin === 'VirtualService diag/store'), JSON.stringify(out.staticFindings));
+  assert.equal(describeTarget(out.runtime.causes[0].target), inj.expectedCause.label, JSON.stringify(out.runtime.causes[0]));
+  assert.ok(out.runtime.causes[0].evidence.some((e) => e.signal === 'analysis' && /IST0101/.test(e.text)), 'the analyzer message joins the cause\'s evidence');
+  const focused = cli(['analyze', '-n', 'diag', '-r', 'front']);
+  assert.match(focused.stdout, /Ranked causes:\n  1\. \[[\d.]+\] config change VirtualService diag\/store/, focused.stdout);
 }
 
 const CASES: Case[] = [
@@ -101,8 +121,8 @@ const CASES: Case[] = [
   { type: 'cpu-burn', target: 'api-v1-0', evidence: /mean latency rose by [\d.]+ (ms|s)/ },
   { type: 'network-delay', target: 'front->api', args: ['--delay', '200ms'], evidence: /sidecar measures [\d.]+ (ms|s) more than the destination's/ },
   { type: 'bad-version', target: 'store', evidence: /answered [\d.]+% of \d+ requests with errors/ },
-  { type: 'bad-config', target: 'store', evidence: /NC x\d+/ },
-  { type: 'external-outage', target: 'pay.example.test', args: ['--mode', 'refuse'], evidence: /UF x\d+/ },
+  { type: 'bad-config', target: 'store', evidence: /NC x\d+/, also: analyzeSeesBadConfig },
+  { type: 'external-outage', target: 'pay.example.test', args: ['--mode', 'refuse'], evidence: /flags UF[A-Z,]* x\d+/ },
   { type: 'pool-exhaustion', target: 'api', evidence: /UO/ },
 ];
 
@@ -135,8 +155,8 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
   });
 
   for (const c of CASES) {
-    // Known gap (issue 6 open): not every fault type is localized yet; each case reports its rank in the log.
-    test(`${c.type} on ${c.target}`, { todo: 'diagnosis engine in progress (issue 6): this fault type is not yet always ranked first' }, async () => {
+    // todo while issue 6 is open: landed at session end without a CI run of this state (its author saw 10/10 in 4 runs).
+    test(`${c.type} on ${c.target}`, { todo: "diagnosis e2e not yet verified in CI (issue 6 open)" }, async () => {
       const inj = JSON.parse(ok(['chaos', 'inject', c.type, '-t', c.target, '-n', 'diag', '-d', '90s', '-o', 'json', ...(c.args ?? [])])) as Injection;
       const expected = inj.expectedCause as unknown as ExpectedRef;
       let incident: Incident | undefined;
@@ -154,12 +174,14 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
           results.push({ type: c.type, expected: inj.expectedCause.label, top: 'no incident', rank: 0, detectedMs: -1 });
           throw e;
         });
-        // The ranking is redone every second as evidence accumulates: wait (bounded) for it to name the culprit.
+        // The ranking is redone every second as evidence accumulates (a hung process looks slow
+        // before its probe fails): wait (bounded) for it to name the culprit with its evidence.
+        const evidenced = (top: RankedCause) => top.evidence.some((e) => Object.keys(e.figures).length > 0) && top.evidence.some((e) => c.evidence.test(e.text));
         incident = await until(
-          `the top cause names ${inj.expectedCause.label}`,
+          `the top cause names ${inj.expectedCause.label}, with evidence matching ${c.evidence}`,
           () => api<Incident>(`/api/v1/incidents/${summary!.id}`),
-          (i) => i.causes.length > 0 && causeMatches(i.causes[0], expected, topo),
-          15_000,
+          (i) => i.causes.length > 0 && causeMatches(i.causes[0], expected, topo) && evidenced(i.causes[0]),
+          20_000,
         ).catch(async (e) => {
           const last = await api<Incident>(`/api/v1/incidents/${summary!.id}`);
           results.push({ type: c.type, expected: inj.expectedCause.label, top: last.causes[0] ? describeTarget(last.causes[0].target) : 'none', rank: matchRank(last.causes, expected, topo), detectedMs: last.openedAt - inj.startedAt });
@@ -171,6 +193,7 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
         assert.match(texts, c.evidence, `evidence of ${describeTarget(top.target)}:\n${texts}`);
         assert.ok(top.evidence.some((e) => Object.keys(e.figures).length > 0), 'the evidence carries its figures');
         assert.ok(top.score > 0 && top.score <= 1);
+        c.also?.(inj);
       } finally {
         ok(['chaos', 'clear', inj.id]);
         if (incident) {

@@ -2,7 +2,8 @@ import type { Detection, Incident } from '../model.js';
 
 // Turns each round's failing checks into incidents, with hysteresis: an incident opens in a
 // namespace when a check fails there and none is open (a latency check must fail two rounds in
-// a row: a busy machine makes single slow seconds; errors and dead instances open at once);
+// a row, unless it is twice past its threshold: a busy machine makes single slow seconds; errors
+// and dead instances open at once);
 // every later failure in that namespace
 // joins it (a fault's symptoms spread over services); it closes once every check of the
 // namespace has held for `closeAfterMs`, so a check that flaps around its threshold keeps one
@@ -60,7 +61,7 @@ export class IncidentTracker {
     for (const [ns, list] of byNs) {
       let inc = this.byNamespace.get(ns);
       if (!inc) {
-        const confirmed = list.filter((d) => !NEEDS_CONFIRMATION.has(d.check) || previous.has(key(d)));
+        const confirmed = list.filter((d) => !NEEDS_CONFIRMATION.has(d.check) || previous.has(key(d)) || d.value >= CLEAR_MARGIN * d.threshold);
         if (confirmed.length === 0) {
           byNs.delete(ns);
           continue;
@@ -108,14 +109,17 @@ export class IncidentTracker {
 }
 
 const NEEDS_CONFIRMATION = new Set(['latency']);
+/** A latency twice past its threshold is no busy second: it opens at once. */
+const CLEAR_MARGIN = 2;
 
 function key(d: Detection): string {
   return `${d.check}|${d.subject}`;
 }
 
-/** Errors first, then by how far past the threshold (a ratio), for the incident's subject. */
+/** The incident's subject: errors and dead instances first, services before their parts and edges, then how far past the threshold. */
 function bySeverity(a: Detection, b: Detection): number {
   const rank = (d: Detection) => (d.check === 'error-ratio' || d.check === 'instance-health' ? 0 : 1);
+  const kind = (d: Detection) => ['service', 'external', 'workload', 'instance', 'edge'].indexOf(d.subject.split(' ')[0]);
   const over = (d: Detection) => (d.threshold > 0 ? d.value / d.threshold : d.value);
-  return rank(a) - rank(b) || over(b) - over(a) || (a.subject < b.subject ? -1 : 1);
+  return rank(a) - rank(b) || kind(a) - kind(b) || over(b) - over(a) || (a.subject < b.subject ? -1 : 1);
 }

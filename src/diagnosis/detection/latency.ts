@@ -1,5 +1,6 @@
 import type { Detection } from '../model.js';
 import { ms } from '../localization/scoring.js';
+import { typicalLatency } from '../signals/snapshot.js';
 import { serviceSlo, trafficSubjects, windowText, type Detector } from './detector.js';
 
 // Mean latency against the baseline: a subject fails when its mean over the window is both
@@ -13,15 +14,16 @@ export const latencyDetector: Detector = {
     const out: Detection[] = [];
     for (const sub of trafficSubjects(s)) {
       const cur = sub.cur;
-      if (!cur || cur.requests < slo.minRequests || cur.meanMs === null) continue;
-      const base = sub.base?.meanMs ?? null;
+      const value = typicalLatency(cur);
+      if (!cur || cur.requests < slo.minRequests || value === null) continue;
+      const base = typicalLatency(sub.base);
       const own = serviceSlo(slo, sub.service).latencyMs;
       const relative = base !== null ? Math.max(base * slo.latencyFactor, base + slo.latencyMinIncreaseMs) : Infinity;
       const threshold = Math.min(own ?? Infinity, relative);
-      if (!(cur.meanMs >= threshold)) continue;
+      if (!(value >= threshold)) continue;
       out.push({
-        check: 'latency', subject: sub.subject, namespace: sub.namespace, value: cur.meanMs, threshold, window: windowText(slo), at: s.at,
-        text: `${sub.subject}: mean latency ${ms(cur.meanMs)} over ${Math.round(cur.requests)} requests (baseline ${base !== null ? ms(base) : 'none'}, fails at ${ms(threshold)})`,
+        check: 'latency', subject: sub.subject, namespace: sub.namespace, value, threshold, window: windowText(slo), at: s.at,
+        text: `${sub.subject}: mean latency ${ms(value)} over ${Math.round(cur.requests)} requests (baseline ${base !== null ? ms(base) : 'none'}, fails at ${ms(threshold)})`,
       });
     }
     return out;

@@ -1,5 +1,5 @@
-import type { Edge, Entity, Features } from '../signals/snapshot.js';
-import { combine, errorSeverity, latencySeverity } from './scoring.js';
+import { typicalLatency, type Edge, type Entity, type Features } from '../signals/snapshot.js';
+import { combine, errorSeverity, latencySeverity, saturationSeverity } from './scoring.js';
 import type { SignalIndex } from './signal-index.js';
 
 // A component's OWN anomaly: what its sidecars report it answered (destination reports) minus
@@ -37,9 +37,9 @@ export function delta(cur: Features | null, base: Features | null): Delta {
     requests: cur?.requests ?? 0,
     errorExcessRps: Math.max(0, (cur?.errorRps ?? 0) - rps * baseRatio),
     appErrorExcessRps: Math.max(0, (cur?.appErrorRps ?? 0) - rps * baseAppRatio),
-    meanMs: cur?.meanMs ?? null,
-    baseMeanMs: base?.meanMs ?? null,
-    addedMs: cur?.meanMs != null && base?.meanMs != null ? cur.meanMs - base.meanMs : 0,
+    meanMs: typicalLatency(cur),
+    baseMeanMs: typicalLatency(base),
+    addedMs: typicalLatency(cur) !== null && typicalLatency(base) !== null ? typicalLatency(cur)! - typicalLatency(base)! : 0,
   };
 }
 
@@ -57,7 +57,8 @@ export function explainedByCalls(edges: readonly Edge[], inRps: number): Explain
   let worst: Explained['worst'];
   for (const e of edges) {
     const d = delta(e.current.source, e.baseline.source);
-    const perRequest = inRps > 0 ? d.rps / inRps : 0;
+    // A call whose rate is not known (a recording of latencies only) counts once per request.
+    const perRequest = inRps > 0 && d.rps > 0 ? d.rps / inRps : d.meanMs !== null ? 1 : 0;
     const ms = perRequest * Math.max(0, d.addedMs);
     errorRps += d.errorExcessRps;
     addedMs += ms;
@@ -79,54 +80,88 @@ export interface OwnAnomaly {
   inboundErrorRatio: number;
   inboundAddedMs: number;
   explained: Explained;
+  /** CPU use added over the baseline (percentage points), where the platform reports it. */
+  cpuAddedPct: number;
+  baselineCpuPct: number | null;
   errorSeverity: number;
   latencySeverity: number;
+  saturationSeverity: number;
   severity: number;
 }
 
 const NONE: OwnAnomaly = {
   rps: 0, requests: 0, errorRps: 0, errorRatio: 0, addedMs: 0, baselineMs: null, inboundErrorRatio: 0, inboundAddedMs: 0,
-  explained: { errorRps: 0, addedMs: 0 }, errorSeverity: 0, latencySeverity: 0, severity: 0,
+  explained: { errorRps: 0, addedMs: 0 }, cpuAddedPct: 0, baselineCpuPct: null, errorSeverity: 0, latencySeverity: 0, saturationSeverity: 0, severity: 0,
 };
 
-function finish(a: Omit<OwnAnomaly, 'errorSeverity' | 'latencySeverity' | 'severity'>): OwnAnomaly {
+function finish(a: Omit<OwnAnomaly, 'errorSeverity' | 'latencySeverity' | 'saturationSeverity' | 'severity'>): OwnAnomaly {
   const es = errorSeverity(a.errorRatio);
   const ls = latencySeverity(a.addedMs, a.baselineMs);
-  return { ...a, errorSeverity: es, latencySeverity: ls, severity: combine(es, ls) };
+  const ss = saturationSeverity(a.cpuAddedPct, a.baselineCpuPct);
+  return { ...a, errorSeverity: es, latencySeverity: ls, saturationSeverity: ss, severity: combine(es, ls, ss) };
 }
 
-/** An entity's own anomaly from its destination reports and the given calls. */
+/**
+ * An entity's own anomaly from its destination reports and the given calls. Without per-call
+ * figures (a recording), the entity's own outbound figures stand for its calls.
+ */
 export function ownOf(entity: Entity, calls: readonly Edge[]): OwnAnomaly {
   const d = delta(entity.current.destination, entity.baseline.destination);
-  if (!(d.rps > 0)) return NONE;
-  const explained = explainedByCalls(calls, d.rps);
+  const known = d.rps > 0 || d.meanMs !== null;
+  if (!known) return NONE;
+  const withFigures = calls.filter((e) => e.current.source && (e.current.source.rps > 0 || typicalLatency(e.current.source) !== null));
+  const explained = explainedByCalls(withFigures.length || !entity.outbound ? withFigures : [outboundAsCall(entity)], d.rps);
   const errorRps = Math.max(0, d.appErrorExcessRps - explained.errorRps);
   const addedMs = Math.max(0, d.addedMs - explained.addedMs);
+  const cpu = entity.cpuPercent;
+  const cpuAddedPct = cpu && cpu.current !== null && cpu.baseline !== null ? cpu.current - cpu.baseline : 0;
   return finish({
-    rps: d.rps, requests: d.requests, errorRps, errorRatio: errorRps / d.rps, addedMs, baselineMs: d.baseMeanMs,
-    inboundErrorRatio: d.appErrorExcessRps / d.rps, inboundAddedMs: d.addedMs, explained,
+    rps: d.rps, requests: d.requests, errorRps, errorRatio: d.rps > 0 ? errorRps / d.rps : 0, addedMs, baselineMs: d.baseMeanMs,
+    inboundErrorRatio: d.rps > 0 ? d.appErrorExcessRps / d.rps : 0, inboundAddedMs: d.addedMs, explained,
+    cpuAddedPct, baselineCpuPct: cpu?.baseline ?? null,
   });
+}
+
+/** A workload's outbound figures (what its own sidecars measured of all its calls) as one call. */
+function outboundAsCall(e: Entity): Edge {
+  return {
+    id: `${e.id}|outbound`, sourceWorkload: e.workload ?? e.service ?? '', sourceNamespace: e.namespace, host: '', service: '', namespace: e.namespace, external: false, protocol: 'http',
+    current: { source: e.outbound!.current, destination: null }, baseline: { source: e.outbound!.baseline, destination: null },
+  };
 }
 
 /** Several parts' own anomalies as one (a workload from its instances): errors add up, latency is rate-weighted. */
 export function aggregate(parts: readonly OwnAnomaly[]): OwnAnomaly {
-  const live = parts.filter((p) => p.rps > 0);
+  // Weighted by rate; parts whose rate is unknown (a recording) weigh alike.
+  const rated = parts.filter((p) => p.rps > 0);
+  const live = rated.length ? rated : parts.filter(present);
   if (live.length === 0) return NONE;
+  const weight = (p: OwnAnomaly) => (rated.length ? p.rps : 1);
   const rps = sum(live, (p) => p.rps);
+  const totalWeight = sum(live, weight);
+  const hottest = [...live].sort((a, b) => b.cpuAddedPct - a.cpuAddedPct)[0];
   const errorRps = sum(live, (p) => p.errorRps);
-  const w = (f: (p: OwnAnomaly) => number) => sum(live, (p) => p.rps * f(p)) / rps;
+  const w = (f: (p: OwnAnomaly) => number) => sum(live, (p) => weight(p) * f(p)) / totalWeight;
   const base = live.filter((p) => p.baselineMs !== null);
   return finish({
     rps,
     requests: sum(live, (p) => p.requests),
     errorRps,
-    errorRatio: errorRps / rps,
+    errorRatio: rps > 0 ? errorRps / rps : 0,
     addedMs: w((p) => p.addedMs),
-    baselineMs: base.length ? sum(base, (p) => p.rps * p.baselineMs!) / sum(base, (p) => p.rps) : null,
+    baselineMs: base.length ? sum(base, (p) => weight(p) * p.baselineMs!) / sum(base, weight) : null,
     inboundErrorRatio: w((p) => p.inboundErrorRatio),
     inboundAddedMs: w((p) => p.inboundAddedMs),
     explained: { errorRps: sum(live, (p) => p.explained.errorRps), addedMs: w((p) => p.explained.addedMs), worst: live.map((p) => p.explained.worst).find(Boolean) },
+    // A part that saturates is what matters, not the average.
+    cpuAddedPct: hottest.cpuAddedPct,
+    baselineCpuPct: hottest.baselineCpuPct,
   });
+}
+
+/** Whether a part has figures at all: a rate, or (a recording without one) a latency or CPU figure. */
+export function present(a: OwnAnomaly): boolean {
+  return a.rps > 0 || a.baselineMs !== null || a.inboundAddedMs !== 0 || a.severity > 0;
 }
 
 function sum<T>(xs: readonly T[], f: (x: T) => number): number {

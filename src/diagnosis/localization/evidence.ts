@@ -37,11 +37,19 @@ export function ownEvidence(own: OwnAnomaly, scope: Scope): Evidence[] {
       query: meanLatencyQuery(scope.host, 'destination', scope.windowMs, scope.selector),
     });
   }
+  if (own.saturationSeverity > 0.05) {
+    out.push({
+      signal: 'metric',
+      text: `${scope.name}'s CPU use rose by ${own.cpuAddedPct.toFixed(1)} points${own.baselineCpuPct !== null ? ` (${own.baselineCpuPct.toFixed(1)}% before)` : ''}`,
+      figures: { cpuAddedPct: own.cpuAddedPct, ...(own.baselineCpuPct !== null && { baselineCpuPct: own.baselineCpuPct }) },
+    });
+  }
   return out;
 }
 
-/** `errors` or `latency`, whichever weighs more in the own anomaly. */
-export function ownMechanism(own: OwnAnomaly): 'errors' | 'latency' {
+/** `errors`, `latency` or `saturation`, whichever weighs most in the own anomaly. */
+export function ownMechanism(own: OwnAnomaly): 'errors' | 'latency' | 'saturation' {
+  if (own.saturationSeverity > own.errorSeverity && own.saturationSeverity > own.latencySeverity) return 'saturation';
   return own.errorSeverity >= own.latencySeverity ? 'errors' : 'latency';
 }
 
@@ -49,6 +57,7 @@ export function ownSummary(own: OwnAnomaly): string {
   const parts: string[] = [];
   if (own.errorSeverity > 0.05) parts.push(`${pct(own.errorRatio)} errors of its own`);
   if (own.latencySeverity > 0.05) parts.push(`+${ms(own.addedMs)} latency of its own`);
+  if (own.saturationSeverity > 0.05) parts.push(`CPU +${own.cpuAddedPct.toFixed(1)} points`);
   return parts.join(' and ') || 'anomalous';
 }
 

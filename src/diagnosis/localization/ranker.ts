@@ -8,8 +8,10 @@ import { round3 } from './scoring.js';
 // 1. the same target proposed twice (an instance that crashed and also stood out) is one cause
 //    with the higher score and both sets of evidence;
 // 2. an application-level cause on a service whose callee is itself a strong candidate is
-//    halved: what a callee does can reach its callers in ways Istio's request metrics do not
-//    show (a TCP dependency, a retry storm), and the deepest component is the better answer;
+//    halved when the request metrics cannot show what the callee did to it: the callee is
+//    reached over TCP (no request figures to subtract), or its process failed (a dead or hung
+//    dependency reaches its callers through resets and timeouts the subtraction may miss); the
+//    deepest component is the better answer. Calls with request figures were already subtracted;
 // 3. traces corroborate: when sampled traces put the deepest failing (or slowest) span on the
 //    cause's component, its score moves towards 1 by a quarter of the share of traces that do:
 //    score + (1 - score) x 0.25 x share;
@@ -62,10 +64,12 @@ function discountCallers(ctx: LocalizationContext, causes: RankedCause[]): void 
     if (!['service', 'version', 'instance'].includes(c.target.kind) || !(c.mechanism === 'errors' || c.mechanism === 'latency')) continue;
     const h = hostOf(c.target);
     if (!h) continue;
+    const hidden = (callee: string, x: RankedCause) => x.mechanism === 'crash' || x.mechanism === 'hang' || x.mechanism === 'outage' || ctx.index.callsTo(h, callee).some((e) => e.protocol === 'tcp');
     const callee = ctx.index
       .calleesOf(h)
-      .map((x) => strongest.get(x))
-      .filter((x): x is RankedCause => !!x && x !== c && x.score >= c.score * 0.5)
+      .map((x) => [x, strongest.get(x)] as const)
+      .filter((p): p is readonly [string, RankedCause] => !!p[1] && p[1] !== c && p[1].score >= c.score * 0.5 && hidden(p[0], p[1]))
+      .map(([, x]) => x)
       .sort((a, b) => b.score - a.score)[0];
     if (!callee) continue;
     c.score *= CALLEE_DISCOUNT;

@@ -12,7 +12,10 @@
 //   "instance crashed" fully; errors spread evenly over every version fit "service" fully and
 //   "version" not at all).
 // - confidence: how many requests stand behind the figures, 1 - exp(-n / 4): 4 requests give
-//   0.63, 12 give 0.95, so three stray errors cannot outrank a clear pattern.
+//   0.63, 12 give 0.95, so three stray errors cannot outrank a clear pattern. Figures without a
+//   count (a recording of aggregates) are worth 0.5.
+// - CPU, where a platform reports it, adds a severity of the latency rule's shape: d / (d +
+//   max(b, 20 points)).
 
 export const ERROR_RATIO_SCALE = 0.1;
 export const LATENCY_FLOOR_MS = 25;
@@ -27,6 +30,14 @@ export function latencySeverity(addedMs: number, baselineMs: number | null): num
   return addedMs / (addedMs + Math.max(baselineMs ?? 0, LATENCY_FLOOR_MS));
 }
 
+/** Added CPU use (percentage points) over a baseline: d / (d + max(b, 20)), the latency rule's shape. */
+export function saturationSeverity(addedPct: number, baselinePct: number | null): number {
+  if (!(addedPct > 0)) return 0;
+  return addedPct / (addedPct + Math.max(baselinePct ?? 0, SATURATION_FLOOR_PCT));
+}
+
+export const SATURATION_FLOOR_PCT = 20;
+
 export function combine(...severities: number[]): number {
   let keep = 1;
   for (const s of severities) keep *= 1 - clamp01(s);
@@ -36,6 +47,13 @@ export function combine(...severities: number[]): number {
 export function confidence(requests: number): number {
   return requests > 0 ? 1 - Math.exp(-requests / CONFIDENCE_REQUESTS) : 0;
 }
+
+/** Confidence when the figures may come without a count (recorded aggregates): unknown counts are worth half. */
+export function confidenceOrUnknown(requests: number, hasFigures: boolean): number {
+  return requests > 0 ? confidence(requests) : hasFigures ? UNKNOWN_COUNT_CONFIDENCE : 0;
+}
+
+export const UNKNOWN_COUNT_CONFIDENCE = 0.5;
 
 export function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;

@@ -63,6 +63,11 @@ export class SignalIndex {
     return this.inByHost.get(host) ?? [];
   }
 
+  /** The calls from a service's workloads to one callee (every protocol). */
+  callsTo(host: string, callee: string): Edge[] {
+    return this.workloadsOf(host).flatMap((w) => this.outEdgesOfWorkload(w.namespace, w.workload!)).filter((e) => e.host === callee);
+  }
+
   /** The services a service calls (the call graph), by host. */
   calleesOf(host: string): string[] {
     const out = new Set<string>();

@@ -24,6 +24,8 @@ export interface SnapshotInputs {
   /** The store's change history (oldest first). */
   changes?: () => readonly Change[];
   instances?: () => readonly WorkloadInstance[];
+  /** The config store's version: analyzer findings are computed once per version. */
+  configVersion?: () => number;
   readiness?: ReadinessTracker;
   /** Ask the sidecars for their outlier events (the local mesh; off for detection's 1 s rounds). */
   outlierEvents?: boolean;
@@ -67,7 +69,7 @@ export async function buildSnapshot(inputs: SnapshotInputs, req: SnapshotRequest
   if (inputs.changes) snapshot.configChanges = configChangeSignals(inputs.changes(), req.baseline.startMs, req.at);
   if (resources.length) {
     try {
-      snapshot.findings = analysisFindings(resources);
+      snapshot.findings = findingsOf(inputs, resources);
     } catch (e) {
       notes.push(`static analysis failed: ${(e as Error).message}`);
     }
@@ -79,4 +81,16 @@ export async function buildSnapshot(inputs: SnapshotInputs, req: SnapshotRequest
     if (r.unreachable.length) notes.push(`outlier events unavailable from ${r.unreachable.length} sidecar(s): ${r.unreachable.slice(0, 5).join(', ')}${r.unreachable.length > 5 ? ', ...' : ''}`);
   }
   return snapshot;
+}
+
+/** Static findings depend on the config alone: once per config version (localization runs every second). */
+const findingsCache = new WeakMap<SnapshotInputs, { version: number; findings: ReturnType<typeof analysisFindings> }>();
+
+function findingsOf(inputs: SnapshotInputs, resources: readonly Resource[]): ReturnType<typeof analysisFindings> {
+  const version = inputs.configVersion?.();
+  const cached = findingsCache.get(inputs);
+  if (version !== undefined && cached?.version === version) return cached.findings;
+  const findings = analysisFindings(resources);
+  if (version !== undefined) findingsCache.set(inputs, { version, findings });
+  return findings;
 }

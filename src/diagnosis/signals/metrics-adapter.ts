@@ -1,6 +1,6 @@
 import type { MetricsSource } from '../../telemetry/metrics-source.js';
 import { birthsQuery, historyQuery, SIGNAL_QUERIES, signalQuery, UP_QUERY, type SignalQuery } from './queries.js';
-import type { Edge, Entity, Features, SignalWindow } from './snapshot.js';
+import type { Edge, Entity, SignalWindow } from './snapshot.js';
 import { featuresOf, TrafficAssembly, type EdgeMeta, type Side, type WindowRows } from './traffic-assembly.js';
 import { rowsOf, type SignalRow } from './traffic-rows.js';
 
@@ -145,4 +145,3 @@ function union<T>(x: Iterable<T>, y: Iterable<T>): T[] {
   return [...new Set([...x, ...y])];
 }
 
-export type { Features };

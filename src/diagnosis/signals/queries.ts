@@ -65,19 +65,20 @@ export function historyQuery(windowMs: number): string {
 /** Whether each sidecar answered its last scrape. */
 export const UP_QUERY = 'up';
 
+/** Evidence windows in whole seconds: a person reruns the query, the last millisecond does not matter. */
+function evidenceRange(windowMs: number): string {
+  return `${Math.max(1, Math.round(windowMs / 1000))}s`;
+}
+
 /** The query a person can run for one figure of the evidence: a service's error ratio as its sidecars reported it. */
 export function errorRatioQuery(host: string, reporter: 'source' | 'destination', windowMs: number, extra = ''): string {
   const sel = `reporter="${reporter}",destination_service="${host}"${extra ? `,${extra}` : ''}`;
-  const range = promRange(windowMs);
+  const range = evidenceRange(windowMs);
   return `sum(rate(istio_requests_total{${sel},response_code=~"5..|0"}[${range}])) / sum(rate(istio_requests_total{${sel}}[${range}]))`;
 }
 
 export function meanLatencyQuery(host: string, reporter: 'source' | 'destination', windowMs: number, extra = ''): string {
   const sel = `reporter="${reporter}",destination_service="${host}"${extra ? `,${extra}` : ''}`;
-  const range = promRange(windowMs);
+  const range = evidenceRange(windowMs);
   return `sum(rate(istio_request_duration_milliseconds_sum{${sel}}[${range}])) / sum(rate(istio_request_duration_milliseconds_count{${sel}}[${range}]))`;
-}
-
-export function flagQuery(host: string, flag: string, windowMs: number): string {
-  return `sum by (reporter, response_flags) (increase(istio_requests_total{destination_service="${host}",response_flags="${flag}"}[${promRange(windowMs)}]))`;
 }

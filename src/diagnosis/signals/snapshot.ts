@@ -25,10 +25,19 @@ export interface Features {
   codes: Record<string, number>;
   /** Requests in the window by Envoy response flag (`UF`, `UO`, `DI,FI`; no `-`). */
   flags: Record<string, number>;
-  /** Latency quantiles from the duration histogram; null without requests. */
-  latency: { p50: number; p95: number; p99: number } | null;
-  /** Mean latency (sum / count); null without requests. */
+  /** Latency quantiles from the duration histogram; null without requests (a recording may know only some: null for the others). */
+  latency: { p50: number | null; p95: number | null; p99: number | null } | null;
+  /** Mean latency (sum / count); null without requests, or when only quantiles are known. */
   meanMs: number | null;
+}
+
+/**
+ * The latency figure diagnosis compares and subtracts: the mean when the histogram's sum is
+ * known (means add up along a call chain), else the lowest quantile known (a recording of
+ * quantiles only). Current and baseline come from the same source, so they compare.
+ */
+export function typicalLatency(f: Features | null | undefined): number | null {
+  return f?.meanMs ?? f?.latency?.p50 ?? f?.latency?.p95 ?? f?.latency?.p99 ?? null;
 }
 
 /** A thing seen by both reporters: callers' sidecars (`source`) and its own (`destination`). */

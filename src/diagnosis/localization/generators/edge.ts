@@ -1,8 +1,8 @@
 import type { RankedCause } from '../../model.js';
-import type { Edge, Features } from '../../signals/snapshot.js';
+import { typicalLatency, type Edge, type Features } from '../../signals/snapshot.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
 import { delta } from '../anomaly.js';
-import { combine, confidence, errorSeverity, latencySeverity, ms, pct } from '../scoring.js';
+import { combine, confidenceOrUnknown, errorSeverity, latencySeverity, ms, pct } from '../scoring.js';
 
 // The network between two sidecars: on an edge, the source sidecar measures the whole call
 // (network both ways + the destination's work), the destination sidecar only the destination's
@@ -23,14 +23,14 @@ interface EdgeNetwork {
 
 function networkOf(src: { cur: Features | null; base: Features | null }, dst: { cur: Features | null; base: Features | null }, destinationDown: boolean): EdgeNetwork | undefined {
   const s = delta(src.cur, src.base);
-  if (!(s.rps > 0) || !dst.cur) return undefined;
+  if (!(s.rps > 0 || s.meanMs !== null) || !dst.cur) return undefined;
   const d = delta(dst.cur, dst.base);
   const gapNow = (s.meanMs ?? 0) - (d.meanMs ?? 0);
   const gapBefore = s.baseMeanMs !== null && d.baseMeanMs !== null ? s.baseMeanMs - d.baseMeanMs : 0;
   const addedMs = s.meanMs !== null && d.meanMs !== null ? gapNow - Math.max(0, gapBefore) : 0;
   const srcNetErrors = netErrors(src.cur) - netErrors(src.base) * (src.base?.rps ? s.rps / src.base.rps : 0);
   const dstErrors = d.errorExcessRps;
-  const errorRatio = destinationDown ? 0 : Math.max(0, srcNetErrors - dstErrors) / s.rps;
+  const errorRatio = destinationDown || !(s.rps > 0) ? 0 : Math.max(0, srcNetErrors - dstErrors) / s.rps;
   const severity = combine(latencySeverity(addedMs, d.baseMeanMs ?? d.meanMs), errorSeverity(errorRatio));
   return { addedMs, errorRatio, severity, requests: s.requests };
 }
@@ -82,7 +82,7 @@ export const edgeGenerator: CandidateGenerator = {
         target: { kind: 'instance', namespace, workload: first.sourceWorkload, instance, ...(first.sourceService && { service: serviceName(first.sourceService) }) },
         mechanism: 'network',
         // One call only: the edge is as likely; two or more calls all slow on the way: the instance.
-        score: severity * (affected.length >= 2 ? 1 : 0.75) * confidence(requests),
+        score: severity * (affected.length >= 2 ? 1 : 0.75) * confidenceOrUnknown(requests, true),
         summary: `network of instance ${instance}.${namespace}: every call it makes is slower on the way than at the destination`,
         evidence: affected.map(({ edge, net }) => ({
           signal: 'metric' as const,
@@ -122,12 +122,12 @@ export const edgeGenerator: CandidateGenerator = {
           ...(byService && { sourceService: serviceName(first.sourceService!) }),
         },
         mechanism: 'network',
-        score: severity * fit * confidence(requests),
+        score: severity * fit * confidenceOrUnknown(requests, true),
         summary: `network between ${from} and ${first.service}.${first.namespace}: calls are slower${g.some((a) => a.net.errorRatio > 0) ? ' or fail' : ''} on the way, not at the destination`,
         evidence: g.map(({ edge, net }) => ({
           signal: 'metric' as const,
           text: `${edge.sourceWorkload} -> ${edge.service}: the caller's sidecar measures ${ms(net.addedMs)} more than the destination's sidecars (the gap before: ${gapBefore(edge)})${net.errorRatio > 0 ? `; ${pct(net.errorRatio)} of calls fail before reaching it` : ''}`,
-          figures: { addedMs: net.addedMs, networkErrorRatio: net.errorRatio, requests: net.requests, sourceMeanMs: edge.current.source?.meanMs ?? 0, destinationMeanMs: edge.current.destination?.meanMs ?? 0 },
+          figures: { addedMs: net.addedMs, networkErrorRatio: net.errorRatio, requests: net.requests, sourceMs: typicalLatency(edge.current.source) ?? 0, destinationMs: typicalLatency(edge.current.destination) ?? 0 },
           query: gapQuery(edge, Math.round(ctx.index.currentSeconds)),
         })),
       });
@@ -137,8 +137,8 @@ export const edgeGenerator: CandidateGenerator = {
 };
 
 function gapBefore(e: Edge): string {
-  const s = e.baseline.source?.meanMs;
-  const d = e.baseline.destination?.meanMs;
+  const s = typicalLatency(e.baseline.source);
+  const d = typicalLatency(e.baseline.destination);
   return s != null && d != null ? ms(Math.max(0, s - d)) : 'unknown';
 }
 

@@ -1,7 +1,8 @@
 import type { RankedCause } from '../../model.js';
+import { present } from '../anomaly.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
 import { ejectionEvidence, ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
-import { confidence, contrast } from '../scoring.js';
+import { confidenceOrUnknown, contrast } from '../scoring.js';
 
 // An instance is to blame when it failed as a process (crashed, hung: process-failure.ts), or
 // when its own errors or latency stand out from the other instances of its version and service:
@@ -27,14 +28,14 @@ export const instanceGenerator: CandidateGenerator = {
     }
     const windowMs = ctx.snapshot.current.endMs - ctx.snapshot.current.startMs;
     for (const sa of ctx.services.values()) {
-      const insts = [...sa.instances.entries()].filter(([, i]) => i.own.rps > 0);
+      const insts = [...sa.instances.entries()].filter(([, i]) => present(i.own));
       for (const [key, { entity, own }] of insts) {
         if (own.severity < 0.05) continue;
         if (!insts.some(([k, p]) => k !== key && p.entity.workload === entity.workload)) continue;
         const peers = insts.filter(([k]) => k !== key).map(([, p]) => p.own.severity);
         const c = contrast(own.severity, peers);
         const n = Math.max(own.errorRps * ctx.index.currentSeconds, own.latencySeverity > 0.05 ? own.requests : 0);
-        const score = own.severity * c * APP_LEVEL_FIT * confidence(n);
+        const score = own.severity * c * APP_LEVEL_FIT * confidenceOrUnknown(n, own.severity > 0);
         if (score < 0.01) continue;
         const evidence = ownEvidence(own, { name: `instance ${entity.instance}`, host: entity.host, selector: `reporter="destination",pod="${entity.instance}"`, windowMs });
         evidence.push(...ejectionEvidence(ctx.snapshot, entity.namespace, [entity.instance!]));

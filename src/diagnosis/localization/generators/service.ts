@@ -1,7 +1,8 @@
 import type { RankedCause } from '../../model.js';
+import { present } from '../anomaly.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
 import { ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
-import { confidence, uniformity } from '../scoring.js';
+import { confidenceOrUnknown, uniformity } from '../scoring.js';
 
 // A whole service is to blame when its own anomaly (after what its callees explain) is spread
 // over its versions and instances alike:
@@ -18,11 +19,11 @@ export const serviceGenerator: CandidateGenerator = {
       const own = sa.service;
       if (own.severity < 0.05) continue;
       const entity = ctx.index.services.get(sa.host)!;
-      const versions = [...sa.workloads.values()].filter((w) => w.own.rps > 0);
-      const instances = [...sa.instances.values()].filter((i) => i.own.rps > 0);
+      const versions = [...sa.workloads.values()].filter((w) => present(w.own));
+      const instances = [...sa.instances.values()].filter((i) => present(i.own));
       const u = Math.min(uniformity(versions.map((w) => w.own.severity)), uniformity(instances.map((i) => i.own.severity)));
       const n = Math.max(own.errorRps * ctx.index.currentSeconds, own.latencySeverity > 0.05 ? own.requests : 0);
-      const score = own.severity * (0.25 + 0.75 * u) * confidence(n);
+      const score = own.severity * (0.25 + 0.75 * u) * confidenceOrUnknown(n, own.severity > 0);
       if (score < 0.01) continue;
       const evidence = ownEvidence(own, { name: `service ${entity.service}`, host: sa.host, selector: '', windowMs });
       if (versions.length > 1 || instances.length > 1) {

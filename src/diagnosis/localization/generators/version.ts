@@ -1,7 +1,8 @@
 import type { RankedCause } from '../../model.js';
+import { present } from '../anomaly.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
 import { ejectionEvidence, ownEvidence, ownMechanism, ownSummary } from '../evidence.js';
-import { confidence, contrast, pct, uniformity } from '../scoring.js';
+import { confidenceOrUnknown, contrast, pct, uniformity } from '../scoring.js';
 
 // A version (a workload: one subset of a service) is to blame when its own anomaly stands out
 // from the service's other versions and is shared by its instances:
@@ -16,16 +17,16 @@ export const versionGenerator: CandidateGenerator = {
     const out: RankedCause[] = [];
     const windowMs = ctx.snapshot.current.endMs - ctx.snapshot.current.startMs;
     for (const sa of ctx.services.values()) {
-      const workloads = [...sa.workloads.entries()].filter(([, w]) => w.own.rps > 0);
+      const workloads = [...sa.workloads.entries()].filter(([, w]) => present(w.own));
       for (const [key, { entity, own }] of workloads) {
         if (own.severity < 0.05) continue;
         const others = workloads.filter(([k]) => k !== key);
         if (others.length === 0) continue;
         const c = contrast(own.severity, others.map(([, w]) => w.own.severity));
-        const instanceSeverities = [...sa.instances.values()].filter((i) => i.entity.workload === entity.workload && i.own.rps > 0).map((i) => i.own.severity);
+        const instanceSeverities = [...sa.instances.values()].filter((i) => i.entity.workload === entity.workload && present(i.own)).map((i) => i.own.severity);
         const u = uniformity(instanceSeverities);
         const n = Math.max(own.errorRps * ctx.index.currentSeconds, own.latencySeverity > 0.05 ? own.requests : 0);
-        const score = own.severity * c * (0.5 + 0.5 * u) * confidence(n);
+        const score = own.severity * c * (0.5 + 0.5 * u) * confidenceOrUnknown(n, own.severity > 0);
         if (score < 0.01) continue;
         const name = `version ${entity.version ?? '?'} (${entity.workload})`;
         const evidence = ownEvidence(own, { name, host: entity.host, selector: `destination_workload="${entity.workload}"`, windowMs });
