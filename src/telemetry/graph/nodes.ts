@@ -1,21 +1,10 @@
 import { UNKNOWN, type TrafficRow } from './traffic-rows.js';
-import type { NodeKind } from './types.js';
+import type { NodeRef } from './types.js';
+
+export type { NodeRef };
 
 // Who the ends of a row are, as graph nodes. Ids are stable and readable:
 //   svc:<destination_service FQDN>   wl:<namespace>/<workload>   inst:<namespace>/<pod>   unknown
-
-export interface NodeRef {
-  id: string;
-  kind: NodeKind;
-  namespace: string;
-  name: string;
-  service?: string;
-  external?: boolean;
-  workload?: string;
-  app?: string;
-  version?: string;
-  instance?: string;
-}
 
 export const UNKNOWN_NODE: NodeRef = { id: 'unknown', kind: 'unknown', namespace: UNKNOWN, name: UNKNOWN };
 

@@ -58,7 +58,8 @@ export interface TrafficFigures {
   tcp: TcpFigures | null;
 }
 
-export interface GraphNode {
+/** What a node is: identity and the labels it is known by (nodes.ts builds them from metric rows). */
+export interface NodeRef {
   id: string;
   kind: NodeKind;
   namespace: string;
@@ -73,6 +74,9 @@ export interface GraphNode {
   version?: string;
   /** The instance (pod) of an instance node. */
   instance?: string;
+}
+
+export interface GraphNode extends NodeRef {
   /** What reached the node; null when nothing did. */
   inbound: TrafficFigures | null;
   /** What the node sent (through its edges); null when nothing. */
