@@ -63,8 +63,12 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
   };
   persist();
   cp.store.watch(persist);
-  const { url } = await cp.start();
+  // One round of probes before xDS is served: after a restart, sidecars that reconnect must
+  // get the endpoints that are serving, not a snapshot in which every instance is still unknown
+  // (which would answer "no healthy upstream" until the first probe came back).
   const prober = new ReadinessProber(cp, plan.instances);
+  await prober.probeAll();
+  const { url } = await cp.start();
   prober.start();
   state.saveControlPlane({ pid: process.pid, url, token, startedAt: new Date().toISOString() });
   opts.log(`control plane on ${url}: ${plan.instances.length} instances, config version ${cp.store.version}`);
