@@ -57,19 +57,24 @@ function rowsOfCall(c: Call, seconds: number): WindowRows {
   if (c.to && flagAt !== 'source') reporters.push('destination');
   for (const reporter of reporters) {
     const reportingPod = reporter === 'source' ? c.from! : c.to!;
-    const base: Omit<SignalRow, 'code' | 'grpcStatus' | 'flags' | 'le' | 'value'> = {
+    const base: Omit<SignalRow, 'code' | 'responseCode' | 'grpcStatus' | 'flags' | 'le' | 'value'> = {
       reporter,
       sourceWorkload: c.from?.workload ?? 'unknown',
       sourceNamespace: c.from?.namespace ?? 'unknown',
+      sourceApp: c.from?.app ?? '',
+      sourceVersion: '',
       sourceCanonical: c.from?.app ?? 'unknown',
       host,
+      service: host,
       serviceName: c.service,
       serviceNamespace: c.to?.namespace ?? 'unknown',
       destinationWorkload: c.to?.workload ?? 'unknown',
       destinationNamespace: c.to?.namespace ?? 'unknown',
+      destinationApp: c.to?.app ?? '',
       destinationCanonical: c.to?.app ?? 'unknown',
       destinationVersion: c.to?.version ?? 'unknown',
       protocol: 'http',
+      securityPolicy: '',
       pod: reportingPod.pod,
       podNamespace: reportingPod.namespace,
     };
@@ -82,9 +87,9 @@ function rowsOfCall(c: Call, seconds: number): WindowRows {
       if (e < 1) parts.push({ code: '200', flags: '-', rps: c.rps * (1 - e) });
       if (e > 0) parts.push({ code: c.code ?? '500', flags: '-', rps: c.rps * e });
     }
-    for (const p of parts) out.requests.push({ ...base, code: p.code, grpcStatus: '', flags: p.flags, le: '', value: p.rps });
-    out.durationSum.push({ ...base, code: '', grpcStatus: '', flags: '', le: '', value: c.rps * latency });
-    for (const le of [...ISTIO_BUCKETS, Infinity]) out.buckets.push({ ...base, code: '', grpcStatus: '', flags: '', le: le === Infinity ? '+Inf' : String(le), value: le >= latency ? c.rps : 0 });
+    for (const p of parts) out.requests.push({ ...base, code: p.code, responseCode: p.code, grpcStatus: '', flags: p.flags, le: '', value: p.rps });
+    out.durationSum.push({ ...base, code: '', responseCode: '', grpcStatus: '', flags: '', le: '', value: c.rps * latency });
+    for (const le of [...ISTIO_BUCKETS, Infinity]) out.buckets.push({ ...base, code: '', responseCode: '', grpcStatus: '', flags: '', le: le === Infinity ? '+Inf' : String(le), value: le >= latency ? c.rps : 0 });
   }
   void seconds;
   return out;

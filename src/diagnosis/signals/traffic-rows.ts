@@ -1,33 +1,18 @@
 import type { InstantQueryResult, MetricLabels } from '../../telemetry/metrics-source.js';
-import type { Reporter } from './snapshot.js';
+import { rowOf as trafficRowOf, UNKNOWN, type TrafficRow } from '../../telemetry/graph/traffic-rows.js';
 
-// One typed row per series of a signal query's answer. Istio writes `unknown` for a peer it
-// cannot name; the store drops empty labels, so a missing label reads as ''.
+// One typed row per series of a signal query's answer.
 
-export const UNKNOWN = 'unknown';
+export { UNKNOWN };
 
-export interface SignalRow {
-  reporter: Reporter;
-  sourceWorkload: string;
-  sourceNamespace: string;
-  sourceCanonical: string;
-  /** destination_service: an FQDN, an external host, or the Host of a request that found no route. */
+/**
+ * The telemetry graph's row (one parse of Istio's labels for both) under the two names the
+ * localization reads: `host` for destination_service, `code` with `0` for a reply that never
+ * got a status (Istio's value for a reset).
+ */
+export interface SignalRow extends TrafficRow {
   host: string;
-  serviceName: string;
-  serviceNamespace: string;
-  destinationWorkload: string;
-  destinationNamespace: string;
-  destinationCanonical: string;
-  destinationVersion: string;
-  protocol: string;
-  /** The reporting sidecar's instance and namespace (scrape labels). */
-  pod: string;
-  podNamespace: string;
   code: string;
-  grpcStatus: string;
-  flags: string;
-  le: string;
-  value: number;
 }
 
 export function rowsOf(r: InstantQueryResult): SignalRow[] {
@@ -43,28 +28,10 @@ export function rowsOf(r: InstantQueryResult): SignalRow[] {
 }
 
 export function rowOf(m: MetricLabels, value: number): SignalRow {
-  const l = (name: string) => m[name] ?? '';
-  return {
-    reporter: l('reporter') === 'destination' ? 'destination' : 'source',
-    sourceWorkload: l('source_workload') || UNKNOWN,
-    sourceNamespace: l('source_workload_namespace') || UNKNOWN,
-    sourceCanonical: l('source_canonical_service'),
-    host: l('destination_service') || UNKNOWN,
-    serviceName: l('destination_service_name'),
-    serviceNamespace: l('destination_service_namespace') || UNKNOWN,
-    destinationWorkload: l('destination_workload') || UNKNOWN,
-    destinationNamespace: l('destination_workload_namespace') || UNKNOWN,
-    destinationCanonical: l('destination_canonical_service'),
-    destinationVersion: l('destination_version'),
-    protocol: l('request_protocol') || 'http',
-    pod: l('pod'),
-    podNamespace: l('namespace'),
-    code: l('response_code') || '0',
-    grpcStatus: l('grpc_response_status'),
-    flags: l('response_flags') || '-',
-    le: l('le'),
-    value,
-  };
+  const row = trafficRowOf(m, value) as SignalRow;
+  row.host = row.service;
+  row.code = row.responseCode || '0';
+  return row;
 }
 
 /** `reviews.bookinfo.svc.cluster.local` -> {name: reviews, namespace: bookinfo}; anything else -> undefined. */
