@@ -4,13 +4,16 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The dashboard's files: the UI (plain ES modules, HTML and CSS in src/dashboard/ui, served as
-// they are: no bundler, nothing to build) and the two libraries it uses, straight from
-// node_modules (the machine may be offline: no CDN). Read once, kept in memory.
+// The dashboard's files: the page and its styles (src/dashboard/ui, served as they are), its
+// scripts (TypeScript in src/dashboard/ui compiled to ES modules in dist/src/dashboard/ui by
+// `npm run build`: no bundler) and the two libraries it uses, straight from node_modules (the
+// machine may be offline: no CDN). Read once, kept in memory.
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** src/dashboard/ui from both src/dashboard (tsx, tests) and dist/src/dashboard (the build). */
+/** index.html and style.css: src/dashboard/ui, found from dist/src/dashboard (the build). */
 const UI_DIR = [join(here, 'ui'), join(here, '..', '..', '..', 'src', 'dashboard', 'ui')].find((d) => existsSync(join(d, 'index.html')))!;
+/** The compiled scripts: dist/src/dashboard/ui, next to this file once built. */
+const SCRIPT_DIR = join(here, 'ui');
 const require = createRequire(import.meta.url);
 /** The package's dist directory: both libraries' main file sits there (their exports hide package.json). */
 const distDir = (name: string) => dirname(require.resolve(name));
@@ -27,6 +30,7 @@ const TYPES: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.map': 'application/json; charset=utf-8',
 };
 
 const cache = new Map<string, { body: Buffer; type: string }>();
@@ -44,8 +48,9 @@ function resolveAsset(path: string): { body: Buffer; type: string } | undefined 
     const make = VENDOR[rel.slice('vendor/'.length)];
     return make ? load(make(), TYPES[extname(rel)]) : undefined;
   }
-  const file = normalize(join(UI_DIR, rel));
-  if (!file.startsWith(UI_DIR + sep)) return undefined;
+  const dir = extname(rel) === '.js' || extname(rel) === '.map' ? SCRIPT_DIR : UI_DIR;
+  const file = normalize(join(dir, rel));
+  if (!file.startsWith(dir + sep)) return undefined;
   const type = TYPES[extname(file)];
   return type ? load(file, type) : undefined;
 }

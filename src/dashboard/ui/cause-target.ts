@@ -1,21 +1,24 @@
+import type { CauseTarget } from './types.js';
+
 // Which graph node (or edge) an incident's cause names, by the graph's node ids
 // (src/telemetry/graph: `svc:<fqdn>`, `wl:<namespace>/<workload>`, `inst:...`).
 
-const svcId = (service, ns) => `svc:${service}.${ns}.svc.cluster.local`;
+const svcId = (service: string, ns: string) => `svc:${service}.${ns}.svc.cluster.local`;
+const present = (ids: Array<string | undefined | false>): string[] => ids.filter((x): x is string => Boolean(x));
 
 /** Ids of the elements a cause target points at, most specific first. */
-export function elementIdsFor(target) {
+export function elementIdsFor(target: CauseTarget | undefined): string[] {
   if (!target) return [];
   const ns = target.namespace;
   switch (target.kind) {
     case 'instance':
     case 'version':
-      return [target.workload && `wl:${ns}/${target.workload}`, target.service && svcId(target.service, ns)].filter(Boolean);
+      return present([target.workload && `wl:${ns}/${target.workload}`, target.service && svcId(target.service, ns)]);
     case 'service':
     case 'overload':
       return target.service ? [svcId(target.service, ns)] : [];
     case 'edge':
-      return [target.service && svcId(target.service, ns), target.source && `wl:${ns}/${target.source}`].filter(Boolean);
+      return present([target.service && svcId(target.service, ns), target.source && `wl:${ns}/${target.source}`]);
     case 'external':
       return target.host ? [`svc:${target.host}`] : [];
     default:
@@ -23,8 +26,8 @@ export function elementIdsFor(target) {
   }
 }
 
-/** `reviews-v2-0.bookinfo (instance)` and the like: the target in a phrase (as model.ts's describeTarget). */
-export function describeTarget(t) {
+/** `instance reviews-v2-0.bookinfo` and the like: the target in a phrase (as the CLI's, with an arrow for edges). */
+export function describeTarget(t: CauseTarget): string {
   const ns = t.namespace;
   switch (t.kind) {
     case 'instance': return `instance ${t.instance}.${ns}`;

@@ -1,4 +1,4 @@
-import uPlot from './vendor/uplot.js';
+import uPlot from 'uplot';
 import { api } from './api.js';
 import { h } from './format.js';
 
@@ -7,32 +7,54 @@ import { h } from './format.js';
 
 const PALETTE = ['#1c7ed6', '#f08c00', '#e03131', '#2f9e44', '#7048e8'];
 
-async function range(query, startS, endS, stepS) {
+interface RangeAnswer {
+  data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+}
+
+export interface ChartSeries {
+  legend: string;
+  query: string;
+  /** A ratio: `query / denominator`, per step. */
+  denominator?: string;
+}
+
+export interface ChartOptions {
+  minutes?: number;
+  stepS?: number;
+  unit?: string;
+  width?: number;
+  scale?: number;
+}
+
+async function range(query: string, startS: number, endS: number, stepS: number) {
   const q = new URLSearchParams({ query, start: String(startS), end: String(endS), step: String(stepS) });
-  const body = await api(`/api/v1/query_range?${q}`);
+  const body = await api<RangeAnswer>(`/api/v1/query_range?${q}`);
   return body.data.result;
 }
 
 /**
- * A chart of `series` ([{legend, query}]) over the last `minutes`, into `el`. Missing points
- * stay gaps (null), never zeros: no data is not "nothing happened".
+ * A chart of `series` over the last `minutes`, into `el`. Missing points stay gaps (null),
+ * never zeros: no data is not "nothing happened".
  */
-export async function lineChart(el, title, series, { minutes = 5, stepS = 5, unit = '', width = 340, scale = 1 } = {}) {
+export async function lineChart(el: HTMLElement, title: string, series: ChartSeries[], { minutes = 5, stepS = 5, unit = '', width = 340, scale = 1 }: ChartOptions = {}): Promise<void> {
   // The box first, so charts stand in the order asked whatever order their data comes in.
   const box = h('div', { class: 'chart' }, h('div', { class: 'chart-title' }, title));
   el.append(box);
   const endS = Math.floor(Date.now() / 1000);
   const startS = endS - minutes * 60;
-  const xs = [];
+  const xs: number[] = [];
   for (let t = startS; t <= endS; t += stepS) xs.push(t);
-  const column = async (query) => {
+  const column = async (query: string): Promise<Array<number | null>> => {
     const result = await range(query, startS, endS, stepS).catch(() => []);
-    const byT = new Map();
+    const byT = new Map<number, number>();
     for (const r of result) for (const [t, v] of r.values) byT.set(Math.round(t), (byT.get(Math.round(t)) ?? 0) + Number(v));
-    return xs.map((t) => (byT.has(t) && Number.isFinite(byT.get(t)) ? byT.get(t) : null));
+    return xs.map((t) => {
+      const v = byT.get(t);
+      return v !== undefined && Number.isFinite(v) ? v : null;
+    });
   };
-  // A ratio series ({query, denominator}) is 0 where the denominator has traffic and the
-  // numerator has no series (no 5xx at all yet), and a gap where there is no traffic.
+  // A ratio series is 0 where the denominator has traffic and the numerator has no series (no
+  // 5xx at all yet), and a gap where there is no traffic.
   const ys = await Promise.all(series.map(async (s) => {
     const [num, den] = await Promise.all([column(s.query), s.denominator ? column(s.denominator) : undefined]);
     if (!den) return num.map((v) => (v === null ? null : v * scale));
@@ -45,6 +67,7 @@ export async function lineChart(el, title, series, { minutes = 5, stepS = 5, uni
   for (const y of ys) y.splice(0, from);
   // How many points the first series has: a test (and a person) can tell an empty chart from a flat one.
   box.dataset.points = String(ys[0]?.filter((v) => v !== null).length ?? 0);
+  const axis = { stroke: '#868e96', grid: { stroke: '#f1f3f5' }, font: '10px system-ui' };
   new uPlot(
     {
       width,
@@ -52,10 +75,10 @@ export async function lineChart(el, title, series, { minutes = 5, stepS = 5, uni
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [{ stroke: '#868e96', grid: { stroke: '#f1f3f5' }, size: 28, font: '10px system-ui' }, { stroke: '#868e96', grid: { stroke: '#f1f3f5' }, size: 56, font: '10px system-ui', values: (_u, vals) => vals.map((v) => `${+v.toFixed(v >= 10 ? 0 : 2)}${unit}`) }],
+      axes: [{ ...axis, size: 28 }, { ...axis, size: 56, values: (_u, vals) => vals.map((v) => `${+v.toFixed(v >= 10 ? 0 : 2)}${unit}`) }],
       series: [{}, ...series.map((s, i) => ({ label: s.legend, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false }))],
     },
-    [xs, ...ys],
+    [xs, ...ys] as uPlot.AlignedData,
     box,
   );
 }

@@ -1,22 +1,23 @@
 import { api, apiOptional } from './api.js';
 import { lineChart } from './charts.js';
 import { ago, empty, h, healthBadge, ms, pct, rps } from './format.js';
+import type { ConfigItem, GraphNode, TraceSummary } from './types.js';
 
 // What the side panel shows for a selected graph node: its figures, charts of the last ten
 // minutes (requests, 5xx share, latency quantiles), recent traces through it, and the Istio
 // resources that name it.
 
 /** PromQL label matchers for what reached the node (destination-reported, Istio's labels). */
-function matchers(n) {
+function matchers(n: GraphNode): string | undefined {
   if (n.kind === 'service') return `reporter="destination",destination_service_name="${n.name}",destination_service_namespace="${n.namespace}"`;
   if (n.kind === 'workload') return `reporter="destination",destination_workload="${n.workload ?? n.name}",destination_workload_namespace="${n.namespace}"`;
   if (n.kind === 'instance') return `reporter="destination",destination_workload="${n.workload}",destination_workload_namespace="${n.namespace}"`;
   return undefined;
 }
 
-function figures(n) {
+function figures(n: GraphNode): HTMLElement {
   const f = n.inbound ?? n.outbound;
-  const cell = (label, value) => h('div', { class: 'figure' }, h('div', { class: 'figure-value' }, value), h('div', { class: 'figure-label' }, label));
+  const cell = (label: string, value: string) => h('div', { class: 'figure' }, h('div', { class: 'figure-value' }, value), h('div', { class: 'figure-label' }, label));
   return h('div', { class: 'figures' },
     cell('req/s in', rps(n.inbound?.rps)),
     cell('success', pct(f?.successRatio)),
@@ -25,7 +26,7 @@ function figures(n) {
 }
 
 /** The resources naming the node's service or workload (its host, or its app label in a selector). */
-function appliesTo(item, n) {
+function appliesTo(item: ConfigItem, n: GraphNode): boolean {
   const name = n.kind === 'service' ? n.name : n.app ?? n.name;
   const text = JSON.stringify(item.raw.spec ?? {});
   return item.namespace === n.namespace || text.includes(`.${n.namespace}`)
@@ -33,7 +34,7 @@ function appliesTo(item, n) {
     : false;
 }
 
-export async function nodePanel(side, n) {
+export async function nodePanel(side: HTMLElement, n: GraphNode): Promise<void> {
   side.replaceChildren(
     h('div', { class: 'panel-head' }, h('div', {}, h('div', { class: 'panel-kind' }, n.kind), h('h2', {}, n.name), h('div', { class: 'muted' }, n.namespace, n.version ? ` · ${n.version}` : '')), healthBadge(n.health)),
     ...(n.healthReason ? [h('p', { class: 'muted small' }, n.healthReason)] : []),
@@ -55,20 +56,26 @@ export async function nodePanel(side, n) {
   ]);
 }
 
-async function recentTraces(el, n) {
+async function recentTraces(el: HTMLElement, n: GraphNode): Promise<void> {
   const service = n.kind === 'service' ? n.name : n.app ?? n.name;
-  const body = await apiOptional(`/api/v1/traces?service=${encodeURIComponent(service)}&namespace=${encodeURIComponent(n.namespace)}&limit=6`);
+  const body = await apiOptional<{ traces: TraceSummary[] }>(`/api/v1/traces?service=${encodeURIComponent(service)}&namespace=${encodeURIComponent(n.namespace)}&limit=6`);
   const list = body?.traces ?? [];
-  if (list.length === 0) return el.append(empty('No traces kept for it.'));
+  if (list.length === 0) {
+    el.append(empty('No traces kept for it.'));
+    return;
+  }
   el.append(h('ul', { class: 'plain-list' }, ...list.map((t) => h('li', {},
     h('a', { href: `#/traces/${t.traceId}`, class: `trace-link${t.error ? ' error' : ''}` }, t.root.name),
     h('span', { class: 'muted small' }, ` ${ms(t.durationMs)} · ${t.spanCount} spans · ${ago(t.startMs)}`)))));
 }
 
-async function configFor(el, n) {
-  const { items } = await api('/api/v1/dashboard/config');
+async function configFor(el: HTMLElement, n: GraphNode): Promise<void> {
+  const { items } = await api<{ items: ConfigItem[] }>('/api/v1/dashboard/config');
   const mine = items.filter((i) => appliesTo(i, n));
-  if (mine.length === 0) return el.append(empty('No Istio resource names it.'));
+  if (mine.length === 0) {
+    el.append(empty('No Istio resource names it.'));
+    return;
+  }
   el.append(h('ul', { class: 'plain-list' }, ...mine.map((i) => h('li', {},
     h('a', { href: `#/config/${encodeURIComponent(`${i.kind}/${i.namespace}/${i.name}`)}` }, `${i.kind} ${i.namespace}/${i.name}`),
     i.messages.length ? h('span', { class: 'badge level-warning' }, `${i.messages.length} IST`) : null))));

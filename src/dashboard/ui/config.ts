@@ -1,17 +1,18 @@
 import { api } from './api.js';
 import { empty, h, header } from './format.js';
+import type { ConfigItem } from './types.js';
 
 // The Istio resources in the store with istioctl analyze's messages (GET /api/v1/dashboard/config):
 // one card per resource, its messages by level with the field each points at. `#/config/<Kind/ns/name>`
 // scrolls to one resource.
 
-const LEVEL_ORDER = { Error: 0, Warning: 1, Info: 2 };
+const LEVEL_ORDER: Record<string, number> = { Error: 0, Warning: 1, Info: 2 };
 
-export async function configPage(root, [focus]) {
-  const { items } = await api('/api/v1/dashboard/config');
-  const filter = h('input', { type: 'search', placeholder: 'Filter by kind, namespace or name', class: 'search', oninput: () => draw() });
-  const onlyMessages = h('input', { type: 'checkbox', id: 'only-messages', onchange: () => draw() });
-  const counts = { Error: 0, Warning: 0, Info: 0 };
+export async function configPage(root: HTMLElement, [focus]: string[]): Promise<void> {
+  const { items } = await api<{ items: ConfigItem[] }>('/api/v1/dashboard/config');
+  const filter = h('input', { type: 'search', placeholder: 'Filter by kind, namespace or name', class: 'search', oninput: () => draw() }) as HTMLInputElement;
+  const onlyMessages = h('input', { type: 'checkbox', id: 'only-messages', onchange: () => draw() }) as HTMLInputElement;
+  const counts: Record<string, number> = { Error: 0, Warning: 0, Info: 0 };
   for (const i of items) for (const m of i.messages) counts[m.level] = (counts[m.level] ?? 0) + 1;
   const list = h('div', { class: 'config-list', id: 'config-list' });
   root.append(
@@ -19,7 +20,7 @@ export async function configPage(root, [focus]) {
     list,
   );
   const sorted = [...items].sort((a, b) => b.messages.length - a.messages.length || a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-  function draw() {
+  function draw(): void {
     const q = filter.value.trim().toLowerCase();
     const shown = sorted.filter((i) => (!onlyMessages.checked || i.messages.length) && (!q || `${i.kind} ${i.namespace}/${i.name}`.toLowerCase().includes(q)));
     list.replaceChildren(...(shown.length ? shown.map(card) : [empty('No resource matches.')]));
@@ -28,7 +29,7 @@ export async function configPage(root, [focus]) {
   if (focus) document.getElementById(`res-${focus}`)?.scrollIntoView({ block: 'start' });
 }
 
-function card(i) {
+function card(i: ConfigItem): HTMLElement {
   const ref = `${i.kind}/${i.namespace}/${i.name}`;
   const msgs = [...i.messages].sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level]);
   return h('section', { class: `card resource${msgs.length ? ' has-messages' : ''}`, id: `res-${ref}` },
