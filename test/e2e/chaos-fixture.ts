@@ -123,7 +123,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T> | T, o
   for (;;) {
     last = await probe();
     if (ok(last)) return last;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(last).slice(0, 300)} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) assert.fail(`${what}: still ${String(JSON.stringify(last)).slice(0, 300)} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

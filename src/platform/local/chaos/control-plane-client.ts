@@ -13,6 +13,15 @@ export interface StoredResource {
   raw: Record<string, unknown>;
 }
 
+/** A row of GET /api/v1/proxy-status: what was acknowledged against what the proxy should run now. */
+export interface ProxySyncStatus {
+  node: string;
+  status: string;
+  connected: boolean;
+  acked?: { version: string };
+  current?: string;
+}
+
 export class ControlPlaneCallError extends Error {
   constructor(
     readonly status: number,
@@ -48,15 +57,35 @@ export class ControlPlaneClient {
     return (await this.call<{ items: StoredResource[] }>('GET', `/api/v1/resources?${q}`)).items;
   }
 
-  /** Applies the objects as one change; the store version it made. */
+  /** Applies the objects as one change and waits until the sidecars run it; the store version it made. */
   async apply(objects: Array<Record<string, unknown>>, file: string): Promise<number> {
     const documents = objects.map((o) => ({ file, text: stringify(o) }));
-    return (await this.call<{ version: number }>('POST', '/api/v1/apply?namespace=default', { documents }, file)).version;
+    const { version } = await this.call<{ version: number }>('POST', '/api/v1/apply?namespace=default', { documents }, file);
+    await this.waitForSync();
+    return version;
   }
 
   async delete(refs: Array<{ apiVersion: string; kind: string; namespace: string; name: string }>, file: string): Promise<number> {
     const documents = refs.map((r) => ({ file, text: stringify({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, namespace: r.namespace } }) }));
-    return (await this.call<{ version: number }>('POST', '/api/v1/delete?namespace=default', { documents }, file)).version;
+    const { version } = await this.call<{ version: number }>('POST', '/api/v1/delete?namespace=default', { documents }, file);
+    await this.waitForSync();
+    return version;
+  }
+
+  /**
+   * Until every connected sidecar has acknowledged the snapshot the control plane would send it
+   * now (`current`), or `timeoutMs` passed: a fault made of config is in force (and a cleared one
+   * gone) when `chaos inject` / `clear` return, not a push later. A sidecar that is down or
+   * rejects its snapshot does not hold the caller beyond the timeout.
+   */
+  async waitForSync(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const proxies = await this.proxyStatus();
+      if (proxies.every((p) => !p.connected || p.current === undefined || p.acked?.version === p.current)) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   async register(instance: WorkloadInstance): Promise<void> {
@@ -73,7 +102,7 @@ export class ControlPlaneClient {
     return this.call('GET', '/api/v1/registry');
   }
 
-  async proxyStatus(): Promise<Array<{ node: string; status: string }>> {
-    return (await this.call<{ proxies: Array<{ node: string; status: string }> }>('GET', '/api/v1/proxy-status')).proxies;
+  async proxyStatus(): Promise<ProxySyncStatus[]> {
+    return (await this.call<{ proxies: ProxySyncStatus[] }>('GET', '/api/v1/proxy-status')).proxies;
   }
 }
