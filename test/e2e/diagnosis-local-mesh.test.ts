@@ -155,8 +155,7 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
   });
 
   for (const c of CASES) {
-    // todo while issue 6 is open: landed at session end without a CI run of this state (its author saw 10/10 in 4 runs).
-    test(`${c.type} on ${c.target}`, { todo: "diagnosis e2e not yet verified in CI (issue 6 open)" }, async () => {
+    test(`${c.type} on ${c.target}`, async () => {
       const inj = JSON.parse(ok(['chaos', 'inject', c.type, '-t', c.target, '-n', 'diag', '-d', '90s', '-o', 'json', ...(c.args ?? [])])) as Injection;
       const expected = inj.expectedCause as unknown as ExpectedRef;
       let incident: Incident | undefined;
