@@ -69,6 +69,20 @@ test('parse: the queries diagnosis and the dashboard need', () => {
   });
 });
 
+test('parse: offset binds to the selector before it, also as the right operand of a binary operator (as Prometheus)', () => {
+  const e = parsePromQL('a unless a offset 30s');
+  assert.equal(e.kind, 'binary');
+  if (e.kind !== 'binary') return;
+  assert.deepEqual([e.lhs.kind === 'vector' && e.lhs.offsetMs, e.rhs.kind === 'vector' && e.rhs.offsetMs], [0, 30_000]);
+  const nested = parsePromQL('a + b * rate(c[1m] offset 1m)');
+  assert.ok(nested.kind === 'binary' && nested.rhs.kind === 'binary');
+  if (nested.kind !== 'binary' || nested.rhs.kind !== 'binary') return;
+  const rate = nested.rhs.rhs;
+  assert.ok(rate.kind === 'call' && rate.args[0].kind === 'matrix' && rate.args[0].vector.offsetMs === 60_000, JSON.stringify(rate));
+  const plain = parsePromQL('a * b offset 2m');
+  assert.ok(plain.kind === 'binary' && plain.rhs.kind === 'vector' && plain.rhs.offsetMs === 120_000 && plain.lhs.kind === 'vector' && plain.lhs.offsetMs === 0);
+});
+
 test('parse: constructs outside the subset fail with E_PROMQL_UNSUPPORTED naming them', () => {
   failsWith('rate(x[5m:1m])', 'E_PROMQL_UNSUPPORTED', 'subquery');
   failsWith('x @ 1700000000', 'E_PROMQL_UNSUPPORTED', 'modifier:@');

@@ -158,11 +158,20 @@ class Builder {
 
   private offset(n: SyntaxNode): Expr {
     const parts = kids(n);
-    const inner = this.expr(parts[0]);
-    const offsetMs = this.duration(parts[parts.length - 1]);
-    if (inner.kind === 'vector' && parts[0].name !== 'OffsetExpr') return { ...inner, offsetMs };
-    if (inner.kind === 'matrix' && parts[0].name !== 'OffsetExpr') return { ...inner, vector: { ...inner.vector, offsetMs } };
-    throw typeError(`offset modifier must be preceded by an instant vector selector or range vector selector: "${this.src(n)}"`);
+    return this.withOffset(parts[0], this.duration(parts[parts.length - 1]), n);
+  }
+
+  /**
+   * lezer-promql binds `offset` looser than binary operators (`a unless a offset 30s` comes as
+   * `(a unless a) offset 30s`); Prometheus binds it to the selector just before it, the
+   * right-most operand, which is where it goes here.
+   */
+  private withOffset(inner: SyntaxNode, offsetMs: number, whole: SyntaxNode): Expr {
+    if (inner.name === 'BinaryExpr') return this.binary(inner, (rhs) => this.withOffset(rhs, offsetMs, whole));
+    const e = this.expr(inner);
+    if (e.kind === 'vector' && inner.name !== 'OffsetExpr') return { ...e, offsetMs };
+    if (e.kind === 'matrix' && inner.name !== 'OffsetExpr') return { ...e, vector: { ...e.vector, offsetMs } };
+    throw typeError(`offset modifier must be preceded by an instant vector selector or range vector selector: "${this.src(whole)}"`);
   }
 
   private call(n: SyntaxNode): Expr {
@@ -208,10 +217,10 @@ class Builder {
     return kids(n).map((l) => (l.name === 'QuotedLabelName' ? this.string(kids(l)[0]) : this.src(l)));
   }
 
-  private binary(n: SyntaxNode): Expr {
+  private binary(n: SyntaxNode, rightOperand: (rhs: SyntaxNode) => Expr = (rhs) => this.expr(rhs)): Expr {
     const parts = kids(n);
     const lhs = this.expr(parts[0]);
-    const rhs = this.expr(parts[parts.length - 1]);
+    const rhs = rightOperand(parts[parts.length - 1]);
     const opName = parts[1].name;
     const op = BINARY_OPS[opName];
     if (!op) throw unsupported(`operator:${this.src(parts[1])}`, `operator ${this.src(parts[1])} is not supported`);
