@@ -7,6 +7,7 @@ import { ControlPlane } from '../src/controlplane/control-plane.js';
 import { parseText } from '../src/config/loader.js';
 import { request } from 'undici';
 import type { Benchmark } from './registry.js';
+import { writeCredentialFile } from '../src/security/bootstrap-credential.js';
 
 // Our sidecar against nginx as a keep-alive reverse proxy, side by side in one run: each proxy
 // in turn pinned to core 0, proxying to the same upstream (an nginx answering a fixed body),
@@ -19,7 +20,10 @@ import type { Benchmark } from './registry.js';
 // the hot path (`resilience.rpsRatio`, `resilience.cpuRatio`: configured / plain). A second
 // sidecar of the same workload has its telemetry turned off by a Telemetry resource (metrics
 // disabled, trace sampling 0%): the two side by side give what Istio's metrics, peer metadata and
-// tracing cost (`telemetry.rpsRatio`, `telemetry.cpuRatio`: on / off).
+// tracing cost (`telemetry.rpsRatio`, `telemetry.cpuRatio`: on / off). Mutual TLS: the sidecar
+// calls a second sidecar (the upstream's, on core 0 too) in front of the same upstream, once with
+// auto mTLS and once with a DestinationRule `tls: DISABLE`; both sidecars' CPU counts, and the
+// pair side by side gives what mTLS costs (`mtls.rpsRatio`, `mtls.cpuRatio`: mTLS / plaintext).
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROXY_MAIN = join(here, '..', 'src', 'proxy', 'main.js');
@@ -31,6 +35,9 @@ const NGINX_PROXY = '127.10.250.3'; // nginx as the proxy under test
 const CLIENT_NO_TELEMETRY = '127.10.250.4'; // the sidecar under test, telemetry off
 const HOST = 'upstream.bench.svc.cluster.local:8080';
 const RESILIENT_HOST = 'resilient.bench.svc.cluster.local:8080';
+const SERVER = '127.10.250.5'; // the upstream's sidecar (mTLS variant)
+const SECURE_HOST = 'secure.bench.svc.cluster.local:8080';
+const SECURE_PLAIN_HOST = 'secure-plain.bench.svc.cluster.local:8080';
 
 const CONFIG = `apiVersion: v1
 kind: Namespace
@@ -113,6 +120,27 @@ spec:
   selector: {matchLabels: {telemetry: "off"}}
   metrics: [{overrides: [{match: {metric: ALL_METRICS}, disabled: true}]}]
   tracing: [{randomSamplingPercentage: 0}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: secure, namespace: bench}
+spec:
+  selector: {app: secure}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: secure-plain, namespace: bench}
+spec:
+  selector: {app: secure}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: secure-plain, namespace: bench}
+spec:
+  host: secure-plain
+  trafficPolicy: {tls: {mode: DISABLE}}
 `;
 
 interface Figures {
@@ -224,7 +252,9 @@ export const proxyBench: Benchmark = {
       cp.registry.upsert({ name: 'client-0', workload: 'client', namespace: 'bench', serviceAccount: 'default', labels: { app: 'client', version: 'v1' }, address: CLIENT, ports: [], healthy: true, source: 'registered' });
       const { url } = await cp.start();
       const node = { id: 'client-0.bench', instance: 'client-0', workload: 'client', namespace: 'bench', serviceAccount: 'default', labels: { app: 'client', version: 'v1' }, address: CLIENT };
-      const sidecar = start('taskset', ['-c', '0', process.execPath, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), PROXY_MAIN], { MESH_NODE: JSON.stringify(node), MESH_XDS: url });
+      // Bootstrap credentials for the mesh CA (0600 files, as the local platform hands them over).
+      const credential = (id: string) => writeCredentialFile(dir, id, cp.ca.credentialFor(id));
+      const sidecar = start('taskset', ['-c', '0', process.execPath, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), PROXY_MAIN], { MESH_NODE: JSON.stringify(node), MESH_XDS: url, MESH_CREDENTIAL_FILE: credential(node.id) });
       await waitHttp(`http://${CLIENT}:15000/ready`);
       await waitHttp(`http://${CLIENT}:15001/`, { host: HOST });
       const quietLabels = { app: 'client', version: 'v1', telemetry: 'off' };
@@ -234,17 +264,28 @@ export const proxyBench: Benchmark = {
       await waitHttp(`http://${CLIENT_NO_TELEMETRY}:15000/ready`);
       await waitHttp(`http://${CLIENT_NO_TELEMETRY}:15001/`, { host: HOST });
 
+      // The upstream's own sidecar (mutual TLS variant), in front of the same nginx.
+      const serverLabels = { app: 'secure', version: 'v1' };
+      cp.registry.upsert({ name: 'secure-0', workload: 'secure', namespace: 'bench', serviceAccount: 'secure', labels: serverLabels, address: SERVER, ports: [{ name: 'http', port: 8080, protocol: 'http', app: { host: UPSTREAM, port: 8080 } }], healthy: true, source: 'registered' });
+      const serverNode = { id: 'secure-0.bench', instance: 'secure-0', workload: 'secure', namespace: 'bench', serviceAccount: 'secure', labels: serverLabels, address: SERVER };
+      const server = start('taskset', ['-c', '0', process.execPath, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), PROXY_MAIN], { MESH_NODE: JSON.stringify(serverNode), MESH_XDS: url, MESH_CREDENTIAL_FILE: credential(serverNode.id) });
+      await waitHttp(`http://${SERVER}:15000/ready`);
+      await waitHttp(`http://${CLIENT}:15001/`, { host: SECURE_HOST });
+      await waitHttp(`http://${CLIENT}:15001/`, { host: SECURE_PLAIN_HOST });
+
       const nginxPids = [nginx.pid!, Number(readFileSync(join(pdir, 'nginx.pid'), 'utf8')) || nginx.pid!];
       const workerPids = spawnSync('pgrep', ['-P', String(nginxPids[1])], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
       // Interleaved rounds: each round measures every target once, in turn, so slow drift of the
       // machine (other work on the cores) touches all of them alike; a ratio is the median of the
       // ratios within rounds, the figures of a target its median run.
       interface Target { name: string; url: string; host: string; pids: number[]; runs: Figures[] }
-      const targets: Record<'ours' | 'theirs' | 'resilient' | 'telemetryOff', Target> = {
+      const targets: Record<'ours' | 'theirs' | 'resilient' | 'telemetryOff' | 'mtls' | 'mtlsOff', Target> = {
         ours: { name: 'meshmedic', url: `http://${CLIENT}:15001/`, host: HOST, pids: [sidecar.pid!], runs: [] },
         theirs: { name: 'nginx', url: `http://${NGINX_PROXY}:8081/`, host: HOST, pids: [...new Set([...nginxPids, ...workerPids])], runs: [] },
         resilient: { name: 'meshmedic, resilience configured', url: `http://${CLIENT}:15001/`, host: RESILIENT_HOST, pids: [sidecar.pid!], runs: [] },
         telemetryOff: { name: 'meshmedic, telemetry off', url: `http://${CLIENT_NO_TELEMETRY}:15001/`, host: HOST, pids: [quiet.pid!], runs: [] },
+        mtls: { name: 'meshmedic -> meshmedic, mutual TLS', url: `http://${CLIENT}:15001/`, host: SECURE_HOST, pids: [sidecar.pid!, server.pid!], runs: [] },
+        mtlsOff: { name: 'meshmedic -> meshmedic, plaintext', url: `http://${CLIENT}:15001/`, host: SECURE_PLAIN_HOST, pids: [sidecar.pid!, server.pid!], runs: [] },
       };
       await waitHttp(`http://${CLIENT}:15001/`, { host: RESILIENT_HOST });
       for (const t of Object.values(targets)) spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c32', '-d2s', '-H', `Host: ${t.host}`, t.url], { encoding: 'utf8' }); // warm-up
@@ -283,6 +324,13 @@ export const proxyBench: Benchmark = {
           rpsRatio: roundRatio(targets.ours, targets.telemetryOff, 'rps'),
           cpuRatio: roundRatio(targets.ours, targets.telemetryOff, 'cpuMicrosPerRequest'),
           off: telemetryOff,
+        },
+        mtls: {
+          what: 'client sidecar -> server sidecar -> upstream, both sidecars on core 0 and counted: auto mTLS (ECDSA P-256 workload certificates, TLS 1.3) versus DestinationRule tls DISABLE',
+          rpsRatio: roundRatio(targets.mtls, targets.mtlsOff, 'rps'),
+          cpuRatio: roundRatio(targets.mtls, targets.mtlsOff, 'cpuMicrosPerRequest'),
+          on: medianRun(targets.mtls),
+          off: medianRun(targets.mtlsOff),
         },
         setup: { proxyCore: 0, loadAndUpstreamCore: 1, wrk: '-t1 -c32', seconds, runs: Math.max(1, runs), routing: 'VirtualService with 3 rules (header, uri prefix/query, default) and a subset', node: process.version },
       };

@@ -1,18 +1,28 @@
 #!/usr/bin/env node
-// `npm run demo`: the main job until the live-mesh demo lands: analyze the bundled examples
-// with the real CLI, a clean Bookinfo and a namespace of common mistakes.
-import { spawnSync } from 'node:child_process';
+// `npm run demo`: `meshmedic demo` (docs/demo.md). On a terminal it is interactive: Bookinfo
+// with auto-recovery, a fault, the loop as a timeline, then the mesh keeps running until Ctrl-C.
+// Without a terminal (stdin not a TTY, or CI set) it runs one scenario headless, prints the
+// timeline and exits with the demo's code. Extra arguments pass through:
+// `npm run demo -- --scenario instance-crash`.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = `${root}dist/src/cli/main.js`;
-const run = (title, args) => {
-  process.stdout.write(`\n$ meshmedic ${args.join(' ')}    # ${title}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit' });
-  process.stdout.write(`(exit code ${r.status})\n`);
-  return r.status;
+if (!existsSync(cli)) {
+  process.stderr.write('meshmedic is not built: run `npm ci` (it builds) or `npm run build` first\n');
+  process.exit(1);
+}
+const args = process.argv.slice(2);
+const interactive = process.stdin.isTTY && !process.env.CI;
+if (!interactive && !args.includes('--headless')) args.push('--headless');
+process.stdout.write(`$ meshmedic demo ${args.join(' ')}\n`);
+const child = spawn(process.execPath, [cli, 'demo', ...args], { cwd: root, stdio: 'inherit' });
+// Ctrl-C reaches the demo too (same process group): let it stop its mesh, then exit with its code.
+const forward = (sig) => () => {
+  if (child.exitCode === null) child.kill(sig);
 };
-const clean = run('Bookinfo, as shipped: no findings', ['analyze', '-A', '-R', 'examples/bookinfo']);
-const broken = run('common mistakes, planted on purpose', ['analyze', '-A', 'examples/broken']);
-// Bookinfo must be clean (0) and the broken examples must be caught (79, istioctl's "found issues").
-process.exit(clean === 0 && broken === 79 ? 0 : 1);
+process.on('SIGINT', forward('SIGINT'));
+process.on('SIGTERM', forward('SIGTERM'));
+child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -26,6 +26,99 @@ export interface ProxySnapshot {
   endpoints: ClusterLoadAssignment[];
   /** What Istio's Telemetry resources (and mesh defaults) ask of this proxy; absent: the defaults below. */
   telemetry?: TelemetrySettings;
+  /** AuthorizationPolicies that select this proxy's workload, for its inbound HTTP listeners (absent: allow all). */
+  authorization?: AuthorizationSettings;
+  /** RequestAuthentication JWT rules that select this proxy's workload (absent: no JWT is checked). */
+  requestAuthentication?: RequestAuthenticationSettings;
+}
+
+// ---------------------------------------------------------------- security
+
+/** Istio's string match as AuthorizationPolicy writes it: exact, `prefix*`, `*suffix`, `*`. */
+export type AuthzValues = string[];
+
+export interface AuthzSource {
+  principals?: AuthzValues;
+  notPrincipals?: AuthzValues;
+  requestPrincipals?: AuthzValues;
+  notRequestPrincipals?: AuthzValues;
+  namespaces?: AuthzValues;
+  notNamespaces?: AuthzValues;
+  ipBlocks?: AuthzValues;
+  notIpBlocks?: AuthzValues;
+  remoteIpBlocks?: AuthzValues;
+  notRemoteIpBlocks?: AuthzValues;
+}
+
+export interface AuthzOperation {
+  hosts?: AuthzValues;
+  notHosts?: AuthzValues;
+  ports?: AuthzValues;
+  notPorts?: AuthzValues;
+  methods?: AuthzValues;
+  notMethods?: AuthzValues;
+  paths?: AuthzValues;
+  notPaths?: AuthzValues;
+}
+
+export interface AuthzCondition {
+  key: string;
+  values?: AuthzValues;
+  notValues?: AuthzValues;
+}
+
+export interface AuthzRule {
+  from?: Array<{ source: AuthzSource }>;
+  to?: Array<{ operation: AuthzOperation }>;
+  when?: AuthzCondition[];
+}
+
+/** One AuthorizationPolicy as it applies to this proxy (Istio's fields, as written). */
+export interface AuthzPolicy {
+  name: string;
+  namespace: string;
+  action: 'ALLOW' | 'DENY' | 'AUDIT';
+  /** Empty: an ALLOW policy allows nothing, a DENY policy denies nothing (Istio). */
+  rules: AuthzRule[];
+}
+
+export interface AuthorizationSettings {
+  policies: AuthzPolicy[];
+}
+
+/** One RequestAuthentication `jwtRules[]` entry (Istio's fields, as written). */
+export interface JwtRule {
+  issuer: string;
+  audiences?: string[];
+  /** The JWKS as JSON text (inline `jwks`). */
+  jwks?: string;
+  /** Where the sidecar fetches the JWKS (`jwksUri`; http(s), loopback in the local mesh). */
+  jwksUri?: string;
+  fromHeaders?: Array<{ name: string; prefix?: string }>;
+  fromParams?: string[];
+  forwardOriginalToken?: boolean;
+  /** `RequestAuthentication ns/name`. */
+  origin: string;
+}
+
+export interface RequestAuthenticationSettings {
+  rules: JwtRule[];
+}
+
+/** Mutual TLS on an inbound listener (PeerAuthentication's mode for its port); absent: DISABLE (plaintext only). */
+export interface ListenerMtls {
+  mode: 'STRICT' | 'PERMISSIVE';
+}
+
+/**
+ * How an outbound cluster secures its connections (DestinationRule `trafficPolicy.tls`, or
+ * Istio's auto mTLS): ISTIO_MUTUAL presents this workload's certificate and verifies the peer's
+ * against the mesh root. `auto`: chosen by the control plane, used only towards endpoints with a
+ * sidecar (`Endpoint.tlsMode`); set by a DestinationRule, used towards every endpoint.
+ */
+export interface ClusterTransportSecurity {
+  mode: 'ISTIO_MUTUAL' | 'DISABLE';
+  auto?: boolean;
 }
 
 /** Telemetry for one proxy, resolved from the Telemetry resources that select it (Istio's precedence). */
@@ -67,6 +160,8 @@ export interface Listener {
   acceptsHttp2?: boolean;
   /** For tcp listeners: the cluster all connections go to (Istio's tcp route with one destination). */
   tcpCluster?: string;
+  /** Inbound: mutual TLS as PeerAuthentication sets it for this port (absent: plaintext only). */
+  mtls?: ListenerMtls;
 }
 
 // ---------------------------------------------------------------- routes
@@ -182,6 +277,8 @@ export interface Cluster {
   connectionPool?: unknown;
   outlierDetection?: unknown;
   tls?: unknown;
+  /** Mutual TLS towards the endpoints (auto mTLS, or the DestinationRule's tls mode); absent: plaintext. */
+  transportSecurity?: ClusterTransportSecurity;
   /** Where the policy came from: `DestinationRule ns/name`, or absent for defaults. */
   origin?: string;
 }
@@ -199,6 +296,8 @@ export interface Endpoint {
   weight?: number;
   /** False when the registry knows the instance is down (process exited). */
   healthy: boolean;
+  /** `istio`: the endpoint has a sidecar that accepts mutual TLS (Istio's `security.istio.io/tlsMode` label), the target of auto mTLS. */
+  tlsMode?: 'istio';
 }
 
 export interface ClusterLoadAssignment {

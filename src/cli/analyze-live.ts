@@ -11,6 +11,7 @@ import { writeCauses, writeDetections } from './diagnosis-format.js';
 import { EXIT_ANALYZER_FOUND_ISSUES, ExitError, usageError } from './exit-codes.js';
 import { callApi } from './mesh-client.js';
 import { printStructured, type OutputFormat } from './output.js';
+import type { RecoveryAction } from '../recovery/model.js';
 
 // `meshmedic analyze` with a running mesh and no files: istioctl's analysis of the live config
 // (as `istioctl analyze` against a cluster) plus diagnosis's runtime findings: the checks failing
@@ -65,6 +66,7 @@ export async function analyzeLive(cp: ControlPlaneRecord, opts: LiveOptions, for
     for (const m of messages) process.stdout.write(`${formatLog(m)}\n`);
     if (messages.length === 0) process.stderr.write(`\u2714 No validation issues found when analyzing the live config (${scope}).\n`);
     writeRuntime(report);
+    if (report.incident) await writeRecovery(cp, report.incident);
   }
   const staticIssues = outcome.messages.some((m) => levelAtLeast(m.level, failureThreshold));
   const runtimeIssues = report.detections.length > 0 || report.incident !== undefined;
@@ -86,6 +88,15 @@ function liveConfig(items: readonly LiveResource[]): LoadResult {
     out.errors.push(...r.errors);
   }
   return out;
+}
+
+/** What recovery did (or proposes) about the open incident, one line per action. */
+async function writeRecovery(cp: Parameters<typeof callApi>[0], incident: string): Promise<void> {
+  const actions = await callApi<RecoveryAction[]>(cp, 'GET', `/api/v1/recovery/actions?incident=${encodeURIComponent(incident)}`).catch(() => undefined);
+  if (!actions) return;
+  process.stdout.write('Recovery:\n');
+  if (actions.length === 0) process.stdout.write(`  no action yet (plan: meshmedic recover --dry-run --incident ${incident})\n`);
+  for (const a of actions) process.stdout.write(`  ${a.id} ${a.kind} [${a.state}] ${a.summary}${a.reason ? ` (${a.reason})` : ''}\n`);
 }
 
 function writeRuntime(r: DiagnosisReport): void {

@@ -15,6 +15,8 @@ import { EXIT_ANALYZER_FOUND_ISSUES, EXIT_DATA_ERROR, ExitError, usageError } fr
 import { outputFormatOption, printStructured } from './output.js';
 import { analyzeLive } from './analyze-live.js';
 import { stateDirOption } from './mesh-client.js';
+import { analyzeKube } from './analyze-kube.js';
+import { platformOptions } from './platform-options.js';
 
 // `meshmedic analyze [FILES|DIRS|-]...`: Istio's config analysis with istioctl's flags,
 // output and exit codes. Without files and with a mesh running, the live config is analyzed
@@ -30,6 +32,9 @@ export interface AnalyzeRequest {
   meshNetworksFile?: string;
   suppress: string[];
   env?: Record<string, string>;
+  /** Mesh config and networks already known (a cluster's istiod ConfigMap); the files above win. */
+  meshConfig?: Record<string, any>;
+  meshNetworks?: Record<string, any>;
 }
 
 export interface AnalyzeOutcome {
@@ -60,8 +65,8 @@ export async function analyzeLoaded(loaded: LoadResult, req: Omit<AnalyzeRequest
     await loadStructuralSchemas(loaded.resources);
     for (const r of loaded.resources) errors.push(...validateStructure(r));
   }
-  let meshConfig = defaultMeshConfig();
-  let meshNetworks = defaultMeshNetworks();
+  let meshConfig = req.meshConfig ?? defaultMeshConfig();
+  let meshNetworks = req.meshNetworks ?? defaultMeshNetworks();
   try {
     if (req.meshConfigFile) meshConfig = loadMeshConfigFile(req.meshConfigFile);
     if (req.meshNetworksFile) meshNetworks = loadMeshNetworksFile(req.meshNetworksFile);
@@ -131,6 +136,7 @@ export function registerAnalyze(program: Command): void {
     .argument('[paths...]', 'files or directories of YAML/JSON resources; - reads stdin')
     .option('-n, --namespace <ns>', 'namespace for resources that have none, and the namespace analyzed', 'default')
     .option('-A, --all-namespaces', 'analyze all namespaces', false)
+    .option('-f, --filename <path>', 'a file or directory to analyze, as the arguments (repeatable; with --platform kube laid over the cluster)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-R, --recursive', 'process directory arguments recursively', false)
     .addOption(new Option('-o, --output <format>', 'output format: log, json or yaml').default('log'))
     .option('--failure-threshold <level>', 'lowest level that makes the command fail: Info, Warning, Error', 'Error')
@@ -148,6 +154,8 @@ export function registerAnalyze(program: Command): void {
       if (opts.listAnalyzers) return listAnalyzers(format);
       const failureThreshold = levelOption('--failure-threshold', opts.failureThreshold);
       const outputThreshold = levelOption('--output-threshold', opts.outputThreshold);
+      paths = [...paths, ...opts.filename];
+      if (platformOptions(cmd).platform === 'kube') return analyzeKube(paths, opts, cmd, format, failureThreshold, outputThreshold);
       if (paths.length === 0) {
         const cp = stateDirOption(opts).liveControlPlane();
         if (cp) return analyzeLive(cp, { ...opts, namespaceGiven: cmd.getOptionValueSource('namespace') === 'cli' }, format, failureThreshold, outputThreshold);

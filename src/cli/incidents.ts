@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { IncidentStore, IncidentStoreError, type IncidentSummary } from '../diagnosis/incidents/incident-store.js';
 import type { Incident } from '../diagnosis/model.js';
+import type { RecoveryAction } from '../recovery/model.js';
+import { writeActions } from '../recovery/format.js';
+import { AuditLog } from '../recovery/audit-log.js';
 import type { StateDir } from '../platform/local/state-dir.js';
 import { writeIncident, printIncidents } from './diagnosis-format.js';
 import { EXIT_UNKNOWN_ERROR, ExitError, usageError } from './exit-codes.js';
@@ -42,6 +45,7 @@ export function registerIncidents(program: Command): void {
     const inc = await getIncident(stateDirOption(opts), id);
     if (format !== 'log') return printStructured(inc, format);
     writeIncident(inc);
+    writeActions(inc.actions ?? [], process.stdout);
   });
 }
 
@@ -56,12 +60,30 @@ async function listIncidents(state: StateDir, q: { namespace?: string; status?: 
   return withStore(state, (s) => s.list({ namespace: q.namespace, status: q.status as 'open' | 'closed' | undefined, limit: q.limit })) ?? [];
 }
 
-async function getIncident(state: StateDir, id: string): Promise<Incident> {
+async function getIncident(state: StateDir, id: string): Promise<Incident & { actions?: RecoveryAction[] }> {
   const cp = state.liveControlPlane();
-  if (cp) return callApi<Incident>(cp, 'GET', `/api/v1/incidents/${encodeURIComponent(id)}`);
+  if (cp) return callApi<Incident & { actions?: RecoveryAction[] }>(cp, 'GET', `/api/v1/incidents/${encodeURIComponent(id)}`);
   const inc = withStore(state, (s) => s.get(id));
   if (!inc) throw new ExitError(EXIT_UNKNOWN_ERROR, [`Error: no incident ${id} [E_INCIDENT_NOT_FOUND]`]);
-  return inc;
+  return { ...inc, actions: recoveryActions(state, id) };
+}
+
+/** The incident's recovery actions from the database (none when recovery never ran there). */
+function recoveryActions(state: StateDir, id: string): RecoveryAction[] {
+  let log: AuditLog;
+  try {
+    log = new AuditLog(join(state.root, DATABASE), { readonly: true });
+  } catch {
+    return [];
+  }
+  try {
+    return log.byIncident(id);
+  } catch (e) {
+    if (/no such table/.test((e as Error).message)) return [];
+    throw e;
+  } finally {
+    log.close();
+  }
 }
 
 /** Reads the database of the state directory; undefined when there is none yet, or it has no incidents tables (no mesh ran with diagnosis there). */

@@ -5,6 +5,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerBench } from './bench.js';
 import { registerChaos } from './chaos.js';
 import { registerIncidents } from './incidents.js';
+import { registerRecover } from './recover.js';
 import { registerApply } from './apply.js';
 import { registerInstall } from './install.js';
 import { registerMeshLifecycle } from './mesh-lifecycle.js';
@@ -15,6 +16,8 @@ import { registerTrace } from './trace.js';
 import { registerStat } from './stat.js';
 import { registerGraph } from './graph.js';
 import { registerDashboard } from './dashboard.js';
+import { registerDemo } from './demo.js';
+import { addPlatformOptions } from './platform-options.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
 // The `meshmedic` command. Each subcommand lives in its own file and registers itself here.
@@ -27,6 +30,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
+  addPlatformOptions(program);
   registerAnalyze(program);
   registerInstall(program);
   registerMeshLifecycle(program);
@@ -38,9 +42,11 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerChaos(program);
   registerIncidents(program);
+  registerRecover(program);
   registerStat(program);
   registerGraph(program);
   registerDashboard(program);
+  registerDemo(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

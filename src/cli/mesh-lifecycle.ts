@@ -80,6 +80,7 @@ export function registerMeshLifecycle(program: Command): void {
     .option('--otlp-endpoint <url>', 'export trace spans to an OpenTelemetry collector (OTLP/HTTP, JSON), e.g. http://127.0.0.1:4318')
     .option('--metrics-retention <duration>', 'how long the embedded store keeps 1 s samples (default 1h; older ones are kept at 1 min)')
     .option('--trace-retention <duration>', 'how long the control plane keeps traces (default 1h)')
+    .option('--auto-recover', 'let the control plane carry out recovery plans by itself (default: it proposes, `meshmedic recover` runs them)')
     .action(async (opts) => {
       const state = stateDirOption(opts).ensure();
       const running = state.liveMesh();
@@ -101,7 +102,7 @@ export function registerMeshLifecycle(program: Command): void {
       }
       const port = await freePort();
       const log = openSync(`${state.logsDir}/mesh.log`, 'a');
-      const daemon = spawn(process.execPath, [CLI_MAIN, 'mesh-daemon', '--state-dir', state.root, '--port', String(port), ...otlp, ...topologies], { detached: true, stdio: ['ignore', log, log] });
+      const daemon = spawn(process.execPath, [CLI_MAIN, 'mesh-daemon', '--state-dir', state.root, '--port', String(port), ...otlp, ...topologies], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...(opts.autoRecover && { MESHMEDIC_AUTO_RECOVER: '1' }) } });
       closeSync(log);
       daemon.unref();
       const say = (s: string) => process.stderr.write(`${s}\n`);

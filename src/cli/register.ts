@@ -5,6 +5,9 @@ import { PROXY_ADMIN_PORT, OUTBOUND_HTTP_PORT } from '../api/snapshot.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import { Sidecar } from '../proxy/sidecar.js';
 import { XdsClient } from '../proxy/xds-client.js';
+import { systemClock } from '../proxy/clock.js';
+import { controlPlaneSigner, WorkloadCredentials } from '../proxy/tls/workload-credentials.js';
+import { BootstrapSecret } from '../security/bootstrap-credential.js';
 import { callApi, requireControlPlane, stateDirOption } from './mesh-client.js';
 import { usageError } from './exit-codes.js';
 
@@ -53,7 +56,8 @@ export function registerRegister(program: Command): void {
     .option('--address <ip>', 'the sidecar\'s loopback address (default: derived from the name)')
     .option('--state-dir <dir>', 'state directory')
     .action(async (opts) => {
-      const cp = requireControlPlane(stateDirOption(opts));
+      const state = stateDirOption(opts);
+      const cp = requireControlPlane(state);
       const labels = parseLabels(opts.labels);
       const ports = (opts.port as string[]).map(parsePort);
       const address: string = opts.address ?? addressFor(opts.namespace, opts.name);
@@ -63,11 +67,15 @@ export function registerRegister(program: Command): void {
       };
       const node: ProxyNode = { id: `${opts.name}.${opts.namespace}`, instance: opts.name, workload: instance.workload, namespace: opts.namespace, serviceAccount: opts.serviceAccount, labels, address };
       const log = (m: string) => process.stderr.write(`${m}\n`);
-      const sidecar = new Sidecar({ node, log });
+      // Its workload certificate comes from the mesh CA with the node's bootstrap credential,
+      // derived from the state directory's secret as the mesh daemon does for its sidecars.
+      const tls = process.env.MESHMEDIC_MTLS === 'off' ? undefined : new WorkloadCredentials({ signer: controlPlaneSigner(cp.url, node.id, BootstrapSecret.open(state.root).credentialFor(node.id)), clock: systemClock, log });
+      const sidecar = new Sidecar({ node, log, tls });
       const xds = new XdsClient({ baseUrl: cp.url, nodeId: node.id, target: sidecar, log });
       const admin = new AdminServer(sidecar, () => xds.status());
       await admin.listen(address, PROXY_ADMIN_PORT);
       await callApi(cp, 'POST', '/api/v1/instances', instance);
+      await tls?.start(); // registered first: the CA names the node from the registry
       xds.start();
       process.stdout.write(`\u2714 ${node.id} joined the mesh; its sidecar is on ${address}\n`);
       for (const p of ports) process.stdout.write(`  inbound  ${address}:${p.port} -> ${'host' in p.app ? `${p.app.host}:${p.app.port}` : ''} (${p.protocol})\n`);
@@ -78,6 +86,7 @@ export function registerRegister(program: Command): void {
         process.once('SIGTERM', () => res());
       });
       xds.stop();
+      tls?.stop();
       await callApi(cp, 'DELETE', `/api/v1/instances/${encodeURIComponent(opts.namespace)}/${encodeURIComponent(opts.name)}`).catch(() => undefined);
       await sidecar.stop(5_000);
       await admin.close();

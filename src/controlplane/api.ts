@@ -14,6 +14,8 @@ import type { EmbeddedMetrics } from '../telemetry/scrape/embedded-metrics.js';
 import { graphRoutes } from './graph-api.js';
 import type { DiagnosisService } from '../diagnosis/diagnosis-service.js';
 import { diagnosisRoutes } from '../diagnosis/incidents/routes.js';
+import type { RecoveryService } from '../recovery/recovery-service.js';
+import { recoveryRoutes } from '../recovery/routes.js';
 
 // The control plane's HTTP API, used by the CLI (and later the dashboard). JSON in and out;
 // errors are `{error: {code, message, details?}}` with a proper status code.
@@ -32,6 +34,7 @@ import { diagnosisRoutes } from '../diagnosis/incidents/routes.js';
 //   /api/v1/query, /query_range, /series, /label/:name/values, /targets   Prometheus's query API on the embedded store (telemetry/prometheus/query-api.ts)
 //   GET /api/v1/graph, GET /api/v1/stat   the service graph and per-service/workload figures (graph-api.ts)
 //   GET /api/v1/incidents[/:id], GET /api/v1/diagnosis, GET|PUT /api/v1/diagnosis/slo   diagnosis (src/diagnosis/incidents/routes.ts)
+//   /api/v1/recovery/plan, /run, /actions[/:id[/approve|/rollback]], /status   recovery (src/recovery/routes.ts); GET /api/v1/incidents/:id adds the incident's actions
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -45,6 +48,8 @@ export interface ApiDeps {
   metrics?: EmbeddedMetrics;
   /** Incidents and on-demand root-cause ranking. */
   diagnosis?: DiagnosisService;
+  /** Recovery plans, actions and their audit log. */
+  recovery?: RecoveryService;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void> | void;
@@ -64,6 +69,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     ...(deps.traces ? traceRoutes(deps.traces) : []),
     ...(deps.metrics ? metricsRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now(), targets: () => deps.metrics!.scraper.targets() }) : []),
     ...(deps.metrics ? graphRoutes({ source: deps.metrics.source, now: () => deps.metrics!.clock.now() }) : []),
+    // Before diagnosis's: its GET /incidents/:id answers with the incident's actions too.
+    ...(deps.recovery ? recoveryRoutes(deps.recovery, deps.diagnosis) : []),
     ...(deps.diagnosis ? diagnosisRoutes(deps.diagnosis) : []),
   ];
   return async (req, res, url) => {

@@ -13,6 +13,9 @@ import { EmbeddedMetrics, timerClock, type EmbeddedMetricsOptions } from '../tel
 import { DiagnosisService, type DiagnosisOptions } from '../diagnosis/diagnosis-service.js';
 import { ReadinessTracker } from '../diagnosis/signals/registry-signals.js';
 import { createDashboardFront } from '../dashboard/front.js';
+import { QuarantineSet } from '../recovery/quarantine.js';
+import { RecoveryService, type RecoveryOptions } from '../recovery/recovery-service.js';
+import { CaService, type CaServiceOptions } from '../security/ca-service.js';
 
 // The control plane: config store + service registry -> one snapshot per proxy -> pushed over
 // the xDS stream, with the CLI's API on the same HTTP server. Every change to the store or the
@@ -38,9 +41,13 @@ export interface ControlPlaneOptions {
   metrics?: EmbeddedMetricsOptions;
   /** Detection and incidents (src/diagnosis): given, the detection loop runs; absent, only on-demand diagnosis. */
   diagnosis?: DiagnosisOptions;
+  /** Recovery (src/recovery): given, resumes actions left in flight and runs the policy and auto-mode loop; absent, only the API. */
+  recovery?: RecoveryOptions;
   log?: (line: string) => void;
   /** API token (src/dashboard/access-check.ts): required by the API and the dashboard when set. */
   token?: string;
+  /** The mesh CA (src/security): root in `<stateDir>/ca/`, trust domain, workload certificate lifetime. */
+  security?: CaServiceOptions;
 }
 
 interface NodeSnapshot {
@@ -55,6 +62,9 @@ export class ControlPlane {
   readonly traces: TraceService;
   readonly metrics: EmbeddedMetrics;
   readonly diagnosis: DiagnosisService;
+  /** Instances recovery took out of load balancing (sent as unhealthy whatever their readiness). */
+  readonly quarantine = new QuarantineSet();
+  readonly recovery: RecoveryService;
   private readonly clock: Clock;
   private readonly xds: XdsServer;
   private readonly snapshots = new Map<string, NodeSnapshot>();
@@ -66,6 +76,7 @@ export class ControlPlane {
   private recomputes = 0;
   private readonly unwatch: Array<() => void> = [];
   private configVersionAtStart = 0;
+  private caService?: CaService;
 
   constructor(private readonly opts: ControlPlaneOptions = {}) {
     this.clock = opts.clock ?? { now: Date.now };
@@ -74,8 +85,12 @@ export class ControlPlane {
     this.traces = new TraceService({ ...opts.tracing, clock: this.clock, log: opts.log });
     this.metrics = new EmbeddedMetrics(() => this.registry.instances(), opts.metrics, timerClock(opts.clock));
     this.diagnosis = this.createDiagnosis();
+    this.recovery = new RecoveryService(
+      { store: this.store, registry: this.registry, quarantine: this.quarantine, diagnosis: this.diagnosis, clock: timerClock(opts.clock), inputs: { metrics: this.metrics.source, resources: () => this.store.all(), instances: () => this.registry.instances() } },
+      { databaseFile: opts.diagnosis?.databaseFile, log: opts.log, ...opts.recovery },
+    );
     this.xds = new XdsServer({ snapshotFor: (id) => this.snapshotFor(id), now: () => this.clock.now(), pingIntervalMs: opts.pingIntervalMs });
-    this.unwatch.push(this.store.watch(() => this.markDirty()), this.registry.watch(() => this.markDirty()));
+    this.unwatch.push(this.store.watch(() => this.markDirty()), this.registry.watch(() => this.markDirty()), this.quarantine.watch(() => this.markDirty()));
   }
 
   get url(): string {
@@ -83,7 +98,18 @@ export class ControlPlane {
     return this.baseUrl;
   }
 
+  /** The mesh CA (available once started). */
+  get ca(): CaService {
+    if (!this.caService) throw new Error('control plane is not started');
+    return this.caService;
+  }
+
   async start(): Promise<{ url: string }> {
+    this.caService = await CaService.create(
+      (id) => this.registry.instances().find((i) => nodeIdOf(i) === id),
+      { log: this.opts.log, ...this.opts.security },
+    );
+    const ca = this.caService;
     const api = createApi({
       store: this.store,
       registry: this.registry,
@@ -93,11 +119,13 @@ export class ControlPlane {
       traces: this.traces,
       metrics: this.metrics,
       diagnosis: this.diagnosis,
+      recovery: this.recovery,
     });
     const dashboard = createDashboardFront({ store: this.store, registry: this.registry, token: this.opts.token });
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control-plane');
       if (this.xds.handle(req, res, url)) return;
+      if (ca.handle(req, res, url)) return;
       if (dashboard(req, res, url)) return;
       api(req, res, url)
         .then((handled) => {
@@ -116,6 +144,7 @@ export class ControlPlane {
     this.metrics.start();
     this.configVersionAtStart = this.store.version;
     if (this.opts.diagnosis) this.diagnosis.start();
+    if (this.opts.recovery) this.recovery.start();
     this.flush();
     return { url: this.baseUrl };
   }
@@ -128,6 +157,7 @@ export class ControlPlane {
     this.registry.close();
     await this.traces.stop();
     await this.metrics.stop();
+    await this.recovery.stop();
     await this.diagnosis.stop();
     const server = this.server;
     this.server = undefined;
@@ -170,6 +200,8 @@ export class ControlPlane {
       tracing: this.traces.status(),
       metrics: this.metrics.status(),
       diagnosis: this.diagnosis.status(),
+      recovery: this.recovery.status(),
+      ca: this.caService?.status(),
       process: processMemory(),
       notes: this.notes,
     };
@@ -207,6 +239,7 @@ export class ControlPlane {
     this.dirty = false;
     this.recomputes++;
     const view = buildMeshView(this.store, this.registry, this.opts.rootNamespace);
+    view.instances = this.quarantine.apply(view.instances);
     const notes = new Set<string>();
     const seen = new Set<string>();
     for (const inst of view.instances) {

@@ -61,16 +61,24 @@ export class AdminServer {
           ? send(res, 200, 'application/json', JSON.stringify({ clusters: list }, null, 2) + '\n')
           : send(res, 200, 'text/plain', clusterStatusText(list));
       }
+      case '/certs': {
+        // Envoy's /certs: the workload certificate in force (never its key).
+        const m = this.sidecar.tls?.current;
+        const certs = m ? [{ spiffeId: m.spiffeId, serial: m.serial, validFrom: new Date(m.notBefore).toISOString(), expiration: new Date(m.notAfter).toISOString(), installed: this.sidecar.tls!.installed }] : [];
+        return send(res, 200, 'application/json', JSON.stringify({ certificates: certs }, null, 2) + '\n');
+      }
       case '/outlier_events':
         return send(res, 200, 'application/json', JSON.stringify({ events: this.sidecar.outliers.events.list() }, null, 2) + '\n');
       default:
-        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /stats/prometheus /xds_status /clusters /outlier_events\n');
+        return send(res, 404, 'text/plain', 'not found: /config_dump /ready /stats /stats/prometheus /xds_status /clusters /outlier_events /certs\n');
     }
   }
 
   private async checkReady(): Promise<boolean> {
     if (this.ready) return true;
     if (!this.sidecar.snapshot) return false;
+    // As istio-agent's readiness: a sidecar that speaks mutual TLS is ready once its certificate is in.
+    if (this.sidecar.tls && this.sidecar.tls.current === null) return false;
     await this.sidecar.settled();
     this.ready = true;
     return true;

@@ -8,11 +8,14 @@ import { systemClock } from './clock.js';
 import { SpanReporter } from '../telemetry/tracing/span-reporter.js';
 import { StatsServer } from '../telemetry/sidecar/stats-server.js';
 import { telemetryOf } from '../telemetry/sidecar/sidecar-telemetry.js';
+import { readFileSync } from 'node:fs';
+import { controlPlaneSigner, WorkloadCredentials } from './tls/workload-credentials.js';
 
 // The sidecar process, one per workload instance. Environment:
 //   MESH_NODE  the ProxyNode as JSON (id, namespace, labels, address, ...)
 //   MESH_XDS   the control plane's base URL, e.g. http://127.0.0.1:15010
 //   MESH_ADMIN_PORT  optional, default 15000 (on the node's address)
+//   MESH_CREDENTIAL_FILE  optional: the node's bootstrap credential for the mesh CA (mutual TLS)
 //   MESH_STATS_PORT  optional, default 15090: Prometheus metrics at /stats/prometheus (on the node's address)
 // SIGTERM/SIGINT: stop taking connections, let requests in flight finish, exit 0.
 
@@ -42,7 +45,20 @@ async function main(): Promise<void> {
 
   // Spans go to the control plane in batches, off the request path (tracing issue).
   const spans = new SpanReporter({ controlPlaneUrl: xdsUrl, clock: systemClock, log, stats: { inc: (name, by) => sidecar.stats.inc(name, by) } });
-  const sidecar = new Sidecar({ node, log, spanSink: spans });
+  // Mutual TLS: with a bootstrap credential (MESH_CREDENTIAL_FILE, 0600) the sidecar asks the
+  // mesh CA for its workload certificate and renews it at half its lifetime (src/proxy/tls).
+  const credentialFile = process.env.MESH_CREDENTIAL_FILE;
+  let tls: WorkloadCredentials | undefined;
+  if (credentialFile) {
+    let credential: string;
+    try {
+      credential = readFileSync(credentialFile, 'utf8').trim();
+    } catch (e) {
+      fail(`MESH_CREDENTIAL_FILE: ${(e as Error).message}`);
+    }
+    tls = new WorkloadCredentials({ signer: controlPlaneSigner(xdsUrl, node.id, credential), clock: systemClock, log });
+  }
+  const sidecar = new Sidecar({ node, log, spanSink: spans, tls });
   spans.start();
   const xds = new XdsClient({ baseUrl: xdsUrl, nodeId: node.id, target: sidecar, log });
   const admin = new AdminServer(sidecar, () => xds.status());
@@ -58,6 +74,7 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(`stats server on ${node.address}:${statsPort}: ${(e as Error).message}`);
   }
+  await tls?.start(); // one attempt before taking config; failures retry in the background
   xds.start();
   log(`admin on ${node.address}:${adminPort}, control plane ${xdsUrl}`);
 
@@ -67,6 +84,7 @@ async function main(): Promise<void> {
     stopping = true;
     log(`${signal}: draining`);
     xds.stop();
+    tls?.stop();
     await sidecar.stop(5_000);
     await spans.stop();
     await admin.close();

@@ -3,6 +3,8 @@ import { systemClock, type Clock, type RandomSource } from './clock.js';
 import { CompiledSnapshot } from './compiled-snapshot.js';
 import type { HttpFilterFactory } from './filters/http-filter.js';
 import { faultInjectionFilter } from './filters/fault-injection.js';
+import { rbacFilter } from './filters/rbac.js';
+import { jwtAuthnFilter } from './filters/jwt-authn.js';
 import { networkDelayFilter } from './chaos/network-faults.js';
 import { completionTelemetryFilters, peerMetadataFilter } from '../telemetry/sidecar/filters.js';
 import { tracingFilter } from '../telemetry/tracing/tracing-filter.js';
@@ -13,6 +15,7 @@ import { validateSnapshot } from './snapshot-validation.js';
 import { Stats } from './stats.js';
 import { HostRegistry } from './upstream/host-registry.js';
 import { OutlierDetectors } from './upstream/outlier-detectors.js';
+import type { WorkloadCredentials } from './tls/workload-credentials.js';
 
 // The data plane of one workload instance: it runs one snapshot at a time. A new snapshot is
 // validated whole first; a bad one is rejected with the reason (the NACK) and the running one
@@ -30,6 +33,8 @@ export interface SidecarOptions {
   log?: (message: string) => void;
   /** Where finished trace spans go (the process's reporter to the control plane); absent: none are kept. */
   spanSink?: SpanSink;
+  /** This workload's certificate for mutual TLS (src/proxy/tls); absent: plaintext only. */
+  tls?: WorkloadCredentials;
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -39,6 +44,7 @@ export class Sidecar implements ProxyContext {
   readonly random: RandomSource;
   readonly stats = new Stats();
   readonly spanSink: SpanSink | undefined;
+  readonly tls: WorkloadCredentials | null;
   private compiled: CompiledSnapshot | null = null;
   private readonly hosts = new HostRegistry();
   /** Outlier detectors by outbound cluster, kept across snapshots, and their ejection events. */
@@ -54,8 +60,9 @@ export class Sidecar implements ProxyContext {
     this.node = options.node;
     this.logFn = options.log ?? (() => undefined);
     this.spanSink = options.spanSink;
+    this.tls = options.tls ?? null;
     this.outliers = new OutlierDetectors({ clock: this.clock, stats: this.stats, log: (m) => this.log(m) });
-    this.listeners = new ListenerManager(this, options.httpFilters ?? [peerMetadataFilter, tracingFilter, faultInjectionFilter, networkDelayFilter, ...completionTelemetryFilters]);
+    this.listeners = new ListenerManager(this, options.httpFilters ?? [peerMetadataFilter, tracingFilter, jwtAuthnFilter, rbacFilter, faultInjectionFilter, networkDelayFilter, ...completionTelemetryFilters]);
   }
 
   get current(): CompiledSnapshot | null {

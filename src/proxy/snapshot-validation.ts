@@ -2,6 +2,7 @@ import type { ProxySnapshot } from '../api/snapshot.js';
 import { translateRe2 } from './routing/regex.js';
 import { stringMatchKind } from './routing/string-match.js';
 import { domainError } from './routing/virtual-hosts.js';
+import { CompiledAuthorization } from '../security/authz/compiled-policies.js';
 
 // Checks a snapshot before anything of it runs (the NACK path): shape, references between
 // listeners, route configs and clusters, regexes, weights, ports, statuses. Every problem is
@@ -23,6 +24,24 @@ export function validateSnapshot(s: unknown, expectedNodeId?: string): string[] 
   for (const k of ['listeners', 'routes', 'clusters', 'endpoints']) if (!Array.isArray(s[k])) err(k, 'must be an array');
   if (errors.length) return errors;
   const snap = s as ProxySnapshot;
+
+  // Security: policies that do not compile (and unknown mTLS modes) are a NACK, not a crash at the listener.
+  const authz = snap.authorization?.policies;
+  if (authz !== undefined) {
+    if (!Array.isArray(authz)) err('authorization.policies', 'must be an array');
+    else {
+      try {
+        new CompiledAuthorization(authz);
+      } catch (e) {
+        err('authorization.policies', `do not compile: ${(e as Error).message}`);
+      }
+    }
+  }
+  const jwtRules = snap.requestAuthentication?.rules;
+  if (jwtRules !== undefined && (!Array.isArray(jwtRules) || jwtRules.some((r) => !isObj(r) || typeof r.issuer !== 'string'))) err('requestAuthentication.rules', 'must be rules with an issuer');
+  snap.listeners.forEach((l: Obj, i) => {
+    if (isObj(l) && l.mtls !== undefined && (!isObj(l.mtls) || (l.mtls.mode !== 'STRICT' && l.mtls.mode !== 'PERMISSIVE'))) err(`listeners[${i}].mtls`, 'mode must be STRICT or PERMISSIVE');
+  });
 
   const routeNames = uniqueNames(snap.routes, 'routes', err);
   const clusterNames = uniqueNames(snap.clusters, 'clusters', err);

@@ -72,6 +72,8 @@ export interface PlannedAction {
   platform: PlatformOperation[];
   /** The YAML it applies (config actions), printed by `recover --dry-run`. */
   yaml?: string;
+  /** Set by the planner when a safety limit refuses the action: why. */
+  rejected?: string;
 }
 
 export interface RecoveryAction extends PlannedAction {
@@ -90,4 +92,12 @@ export interface RecoveryAction extends PlannedAction {
   reason?: string;
   before?: SloFigures;
   after?: SloFigures;
+  /** Instances a scale-up started (its rollback stops exactly these). */
+  started?: string[];
+  /** When the quarantine this action holds was lifted (by policy, at verification, or by rollback). */
+  liftedAt?: number;
+  /** Whether the quarantined instance was ready when the action was applied (errors/latency) or not (crash/hang). */
+  readyAtApply?: boolean;
+  /** Set when a restarted control plane took the action over from the audit log. */
+  resumedAt?: number;
 }

@@ -240,13 +240,13 @@ spec:
   hosts: [ratings]
   http: [{corsPolicy: {allowOrigins: [{exact: "*"}]}, route: [{destination: {host: ratings}}]}]
 ---
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: deny-all}
-spec: {}
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default}
+spec: {egress: [{hosts: ["./*"]}]}
 `);
   assert.ok(notes.some((n) => n.includes('VirtualService bookinfo/ratings http[0]') && n.includes('corsPolicy')), notes.join('\n'));
-  assert.ok(notes.some((n) => n.startsWith('AuthorizationPolicy:')), notes.join('\n'));
+  assert.ok(notes.some((n) => n.startsWith('Sidecar:')), notes.join('\n'));
 });
 
 test('notes: http[].timeout and retries are enforced by the sidecar, so they are not reported as unimplemented', () => {

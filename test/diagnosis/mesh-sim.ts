@@ -23,6 +23,8 @@ export interface Flow {
   /** null: no endpoint was chosen (UH, NR): only the source sidecar reports it. */
   to: SimPod | null;
   rps: number;
+  /** The name the caller wrote (`reviews:9080`), reported as destination_service when no route was chosen. */
+  authority?: string;
   code?: string;
   flags?: string;
   ms: number;
@@ -91,7 +93,7 @@ export class MeshSim {
       const labels: Record<string, string> = {
         job: 'kubernetes-pods', instance: `${at.pod}:15090`, namespace: at.namespace, pod: at.pod, app: at.app, version: at.version,
         reporter, ...peer('source', f.from), ...peer('destination', f.to),
-        destination_service: `${f.service}.${ns}.svc.cluster.local`, destination_service_name: f.service, destination_service_namespace: f.to?.namespace ?? 'unknown',
+        destination_service: f.authority ?? `${f.service}.${ns}.svc.cluster.local`, destination_service_name: f.authority ?? f.service, destination_service_namespace: f.to?.namespace ?? 'unknown',
         request_protocol: 'http', response_code: f.code ?? '200', grpc_response_status: '', response_flags: f.flags ?? '-',
         connection_security_policy: reporter === 'source' ? 'unknown' : 'none',
       };

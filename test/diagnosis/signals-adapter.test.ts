@@ -45,6 +45,26 @@ const entity = (es: Entity[], kind: Entity['kind'], pred: (e: Entity) => boolean
 const near = (a: number | null | undefined, b: number, tol = 0.02) => assert.ok(a != null && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} is not ~${b}`);
 
 describe('SignalSnapshot from the embedded store', () => {
+  test('a caller\'s row that names a mesh service by the authority it wrote (no route chosen) is that service\'s, not an external host', async () => {
+    const store = new MetricsStore({ now: () => NOW });
+    const sim = new MeshSim(store, START);
+    sim.set('r1', { from: PP, service: 'reviews', to: R1, rps: 5, ms: 8 });
+    sim.advanceTo(START + 60_000);
+    // productpage's calls cut while held on the way (its timeout is shorter than a network delay): DC, code 0, Host `reviews:9080`.
+    sim.set('cut', { from: PP, service: 'reviews', authority: 'reviews:9080', to: null, rps: 2, ms: 100, code: '0', flags: 'DC' });
+    // An external host stays external.
+    sim.set('ext', { from: PP, service: 'api', authority: 'api.payments.example:80', to: null, rps: 1, ms: 30 });
+    sim.advanceTo(NOW);
+    const snap = await buildSnapshot({ metrics: new StoreMetricsSource(store, () => NOW) }, { at: NOW, current: { startMs: NOW - 30_000, endMs: NOW }, baseline: { startMs: START + 10_000, endMs: START + 55_000 } });
+    assert.ok(!snap.entities.some((e) => e.host === 'reviews:9080'), snap.entities.map((e) => `${e.kind} ${e.host}`).join(', '));
+    const reviews = entity(snap.entities, 'service', (e) => e.host === host('reviews'));
+    near(reviews.current.source!.rps, 7);
+    assert.ok(reviews.current.source!.flags.DC > 50, JSON.stringify(reviews.current.source!.flags));
+    const edge = snap.edges.find((e) => e.sourceWorkload === 'productpage-v1' && e.host === host('reviews'));
+    assert.ok(edge && edge.current.source!.flags.DC > 50 && edge.service === 'reviews' && edge.namespace === 'bookinfo', JSON.stringify(edge?.current.source?.flags));
+    assert.ok(snap.entities.some((e) => e.kind === 'external' && e.host === 'api.payments.example:80'), 'a host outside the mesh stays external');
+  });
+
   test('services, workloads, instances and edges carry both reporters\' figures for both windows', async () => {
     const source = new StoreMetricsSource(fill(), () => NOW);
     const snap = await buildSnapshot({ metrics: source }, { at: NOW, current: { startMs: NOW - 30_000, endMs: NOW }, baseline: { startMs: START + 10_000, endMs: START + 55_000 } });

@@ -13,8 +13,9 @@ import { runCli } from '../cli/helpers.js';
 // The dashboard in real headless Chromium on bookinfo under bounded load: the graph shows the
 // services and workloads with traffic, a selected node gets its charts; a trace opens as a
 // waterfall; the config page shows an analysis message (IST0101) on a resource; the summary
-// counts the mesh; and after a fault is injected (details answers 500) the incident appears with
-// details as its top cause, which the graph then marks. Screenshots go to docs/.
+// counts the mesh; and after a fault is injected (a bad version of reviews takes half its traffic)
+// the incident appears with that version as its top cause, the graph marks it, and approving the
+// proposed recovery (traffic shifted back to the good versions) ends verified. Screenshots go to docs/.
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'mm-e2e-dashboard-'));
@@ -173,28 +174,41 @@ describe('the dashboard on bookinfo in headless Chromium', { timeout: 420_000 },
     if (policies.length) assert.match((await page.locator('#security-policies').textContent()) ?? '', new RegExp(policies[0].kind));
   });
 
-  test('incident: details answering 500 opens an incident with details as its top cause, marked on the graph', async () => {
-    const injection = ok(['chaos', 'inject', 'error-rate', '-t', 'details', '-n', 'bookinfo', '--status', '500']).trim();
+  test('incident and recovery: a bad version of reviews is the top cause, marked on the graph; approving the proposed action verifies it', async () => {
+    const injection = ok(['chaos', 'inject', 'bad-version', '-t', 'reviews', '-n', 'bookinfo']).trim();
     try {
       await page.goto(`${base}/ui/#/incidents`);
-      const row = page.locator('#incident-list tbody tr').filter({ hasText: 'details' }).first();
+      const row = page.locator('#incident-list tbody tr').filter({ hasText: 'reviews' }).first();
       await row.waitFor({ timeout: 120_000 });
       // The ranking comes a round after the incident opens: wait for a top cause.
-      await page.waitForFunction(() => [...document.querySelectorAll('#incident-list tbody tr')].some((tr) => /details/.test(tr.textContent ?? '') && !/ranking/.test(tr.textContent ?? '')), undefined, { timeout: 60_000, polling: 1000 });
-      await row.click();
-      const top = page.locator('.cause.top');
-      await top.waitFor({ timeout: 10_000 });
-      assert.match((await top.locator('strong').first().textContent()) ?? '', /details/);
-      assert.ok((await top.locator('.evidence li').count()) >= 1, 'the top cause shows its evidence');
-      assert.ok((await page.locator('.timeline li').count()) >= 2, 'the timeline has the opening and the ranking');
-      await shot('dashboard-incident.png');
+      await page.waitForFunction(() => [...document.querySelectorAll('#incident-list tbody tr')].some((tr) => /reviews/.test(tr.textContent ?? '') && !/ranking/.test(tr.textContent ?? '')), undefined, { timeout: 60_000, polling: 1000 });
+      const incidentHref = (await row.locator('a').first().getAttribute('href'))!;
 
       await page.goto(`${base}/ui/#/graph`);
       await page.waitForFunction(() => (window as any).meshmedicGraph?.nodes('.root-cause').length === 1, undefined, { timeout: 30_000, polling: 500 });
       const marked = await page.evaluate(() => (window as any).meshmedicGraph.nodes('.root-cause')[0].id() as string);
-      assert.match(marked, /details/);
+      assert.equal(marked, 'wl:bookinfo/reviews-chaos');
       await page.locator('.incident-banner').waitFor({ timeout: 10_000 });
       await shot('dashboard-graph-incident.png');
+
+      await page.goto(`${base}/ui/${incidentHref}`);
+      const top = page.locator('.cause.top');
+      await top.waitFor({ timeout: 10_000 });
+      assert.match((await top.locator('strong').first().textContent()) ?? '', /version chaos of reviews\.bookinfo/);
+      assert.ok((await top.locator('.evidence li').count()) >= 1, 'the top cause shows its evidence');
+      // Manual mode (the default): the control plane proposes; a person approves here.
+      const proposed = page.locator('#recovery li.action[data-state="proposed"]').filter({ hasText: 'shift-traffic' }).first();
+      await proposed.waitFor({ timeout: 60_000 });
+      await shot('dashboard-incident.png');
+      const actionId = (await proposed.getAttribute('id'))!;
+      await proposed.locator('button[data-action="approve"]').click();
+      // Applied, watched for its verification window, kept: the page refreshes every 5 s.
+      await page.waitForFunction((id) => document.getElementById(id)?.dataset.state === 'verified', actionId, { timeout: 90_000, polling: 500 });
+      const verified = page.locator(`#${actionId}`);
+      assert.match((await verified.textContent()) ?? '', /before.*after/s, 'the action shows the SLO before and after');
+      assert.equal(await verified.locator('button[data-action="rollback"]').count(), 1, 'a kept action can be rolled back');
+      assert.ok((await page.locator('.timeline li.tl-action-verified').count()) >= 1, 'the timeline records the verification');
+      await shot('dashboard-recovery.png');
     } finally {
       cli(['chaos', 'clear', injection]);
     }

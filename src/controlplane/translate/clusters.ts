@@ -7,6 +7,7 @@ import { clusterName } from './hosts.js';
 import { noteUnsupportedPoolFields } from './connection-pool.js';
 import { balancerSettings } from './load-balancer.js';
 import type { NodeContext } from './node-context.js';
+import { clusterTransportSecurity } from './security.js';
 
 // Outbound clusters (istiod's CDS) and their endpoints (EDS) for one proxy: one cluster per
 // visible (service, port), and one more per DestinationRule subset, each with the traffic policy
@@ -73,6 +74,8 @@ function makeCluster(
     if (split === true || split === 'true') ctx.notes.add(origin ?? svc.origin, 'outlierDetection.splitExternalLocalOriginErrors (and consecutiveLocalOriginFailures) is not implemented yet; local-origin failures count as 5xx');
   }
   if (policy?.tls !== undefined) cluster.tls = policy.tls;
+  const transport = clusterTransportSecurity(ctx, policy?.tls, origin ?? svc.origin, cluster.protocol);
+  if (transport) cluster.transportSecurity = transport;
   if (origin) cluster.origin = origin;
   return cluster;
 }

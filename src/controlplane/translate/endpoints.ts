@@ -2,6 +2,7 @@ import type { Endpoint, WorkloadInstance } from '../../api/snapshot.js';
 import type { MeshService, ServicePort } from '../services.js';
 import type { MeshView } from './mesh-view.js';
 import type { NodeContext } from './node-context.js';
+import { modeForPort, resolvePeerAuthentication } from '../../security/peer-authentication.js';
 
 // The endpoints of one service port (istiod's EDS): selected workload instances, a
 // ServiceEntry's declared endpoints, or its host name for DNS resolution. Sorted, so equal
@@ -27,7 +28,7 @@ function computeEndpoints(view: MeshView, svc: MeshService, port: ServicePort): 
         .filter((i) => i.namespace === svc.namespace && labelsMatch(svc.selector, i.labels))
         .flatMap((i) => {
           const p = instancePort(svc, port, i);
-          return p === undefined ? [] : [{ address: i.address, port: p, instance: i.name, workload: i.workload, namespace: i.namespace, labels: { ...i.labels }, healthy: i.healthy }];
+          return p === undefined ? [] : [{ address: i.address, port: p, instance: i.name, workload: i.workload, namespace: i.namespace, labels: { ...i.labels }, healthy: i.healthy, ...(acceptsMtls(view, i, p) && { tlsMode: 'istio' as const }) }];
         });
       break;
     case 'declared':
@@ -71,6 +72,24 @@ function instancePort(svc: MeshService, port: ServicePort, inst: WorkloadInstanc
 
 function numericTarget(port: ServicePort): number | undefined {
   return typeof port.targetPort === 'number' ? port.targetPort : undefined;
+}
+
+/**
+ * Auto mTLS targets (Istio's `security.istio.io/tlsMode: istio` endpoint label): every instance
+ * the local mesh runs or registers has its sidecar at its address; a WorkloadEntry only when its
+ * labels say so. The label, when written, decides.
+ */
+function hasSidecar(i: WorkloadInstance): boolean {
+  const label = i.labels['security.istio.io/tlsMode'];
+  if (label !== undefined) return label === 'istio';
+  return i.source !== 'workloadentry';
+}
+
+/** Istio's auto mTLS also reads the server's PeerAuthentication: a port it sets to DISABLE gets plaintext. */
+function acceptsMtls(view: MeshView, i: WorkloadInstance, port: number): boolean {
+  if (!hasSidecar(i)) return false;
+  if (!view.peerAuthentications?.length) return true;
+  return modeForPort(resolvePeerAuthentication(view.peerAuthentications, i, view.rootNamespace), port) !== 'DISABLE';
 }
 
 export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {

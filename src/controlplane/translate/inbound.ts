@@ -3,6 +3,9 @@ import { clusterProtocol } from '../port-protocol.js';
 import { clusterName } from './hosts.js';
 import type { NodeContext } from './node-context.js';
 import { inboundService } from './telemetry-inbound-service.js';
+import { inboundMtls } from './security.js';
+
+const withMtls = (mtls: Listener['mtls']) => (mtls ? { mtls } : {});
 
 // The inbound side of a proxy: one listener per port its instance serves, on the instance's
 // own address, forwarding to the application (its unix socket, or host:port) through the
@@ -32,6 +35,7 @@ export function inboundConfig(ctx: NodeContext): InboundConfig {
       protocol: tcp ? 'tcp' : 'http',
       ...(tcp ? { tcpCluster: cluster } : { routeConfigName: name }),
       ...(p.protocol === 'http2' || p.protocol === 'grpc' ? { acceptsHttp2: true } : {}),
+      ...withMtls(inboundMtls(ctx, p.port, p.protocol)),
     });
     if (!tcp) {
       out.routes.push({

@@ -23,10 +23,14 @@ export interface MeshView {
   meshConfig: MeshConfig;
   /** Kinds in the store that translation does not use yet (reported, never silently ignored). */
   unusedKinds: string[];
+  /** PeerAuthentications and AuthorizationPolicies in Istio's order (src/controlplane/translate/security.ts). */
+  peerAuthentications?: Resource[];
+  authorizationPolicies?: Resource[];
+  requestAuthentications?: Resource[];
 }
 
 /** Kinds the translation reads (directly or through the registry). */
-const USED_KINDS = new Set(['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry', 'WorkloadEntry', 'Namespace', 'Telemetry']);
+const USED_KINDS = new Set(['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry', 'WorkloadEntry', 'Namespace', 'Telemetry', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication']);
 /** Kinds that configure proxies in Istio, so their presence without effect must be told. */
 const PROXY_KINDS = new Set([
   'Gateway', 'Sidecar', 'EnvoyFilter', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication',
@@ -45,6 +49,9 @@ export function buildMeshView(store: ConfigStore, registry: ServiceRegistry, roo
     telemetries: istioOrder(store.list('Telemetry')),
     meshConfig: meshConfigFromStore(store, rootNamespace),
     unusedKinds: [...unused].sort(),
+    peerAuthentications: istioOrder(store.list('PeerAuthentication')),
+    authorizationPolicies: istioOrder(store.list('AuthorizationPolicy')),
+    requestAuthentications: istioOrder(store.list('RequestAuthentication')),
   };
 }
 

@@ -9,6 +9,10 @@ import { OUTBOUND_ROUTE_CONFIG, outboundRouteConfig } from './outbound-routes.js
 import { outboundTcpListeners } from './outbound-tcp.js';
 import { sidecarVirtualServices } from './virtual-service-selection.js';
 import { telemetrySettings } from './telemetry.js';
+import { authorizationSettings, requestAuthenticationSettings } from './security.js';
+
+const withAuthorization = (authorization: ProxySnapshot['authorization']) => (authorization ? { authorization } : {});
+const withRequestAuthentication = (requestAuthentication: ProxySnapshot['requestAuthentication']) => (requestAuthentication ? { requestAuthentication } : {});
 
 // One proxy's snapshot from the mesh view: inbound side, the outbound HTTP listener and its
 // route config, outbound TCP listeners, clusters and endpoints. Everything is sorted, so the
@@ -48,6 +52,8 @@ export function buildSnapshot(view: MeshView, instance: WorkloadInstance): Trans
     clusters: byName([...inbound.clusters, ...outbound.clusters]),
     endpoints: [...inbound.endpoints, ...outbound.endpoints].sort((a, b) => cmp(a.clusterName, b.clusterName)),
     telemetry: telemetrySettings(ctx),
+    ...withAuthorization(authorizationSettings(ctx)),
+    ...withRequestAuthentication(requestAuthenticationSettings(ctx)),
   };
   // Translation is deterministic (same state, same objects in the same order), so plain JSON
   // text is a faithful fingerprint; canonical key sorting would cost more than the translation.

@@ -42,7 +42,12 @@ export function recordedFeatures(r: RecordedFigures, windowSeconds: number): Rec
     appErrorRps: errorRps,
     codes: {},
     flags: {},
-    latency: q.p50 !== null && q.p95 !== null && q.p99 !== null ? { p50: q.p50, p95: q.p95, p99: q.p99 } : null,
+    // The median when recorded, with whatever tail quantiles there are (an edge's series has the
+    // median only: `{p50, p95: null, p99: null}` still localizes a slow edge). Tail quantiles
+    // alone (a pod's P90/P95/P99) stay out: the localizer subtracts a caller's latency from its
+    // callees' along the chain, which holds for means and medians of the bulk, not for tails
+    // (a p95 of a caller is no sum of its callees' p95s). They are kept in `recorded`.
+    latency: q.p50 !== null ? { p50: q.p50, p95: q.p95, p99: q.p99 } : null,
     meanMs: null,
     recorded: r,
   };

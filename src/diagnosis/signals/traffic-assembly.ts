@@ -1,6 +1,7 @@
 import { FeatureAccumulator } from './features.js';
 import type { Features, Reporter } from './snapshot.js';
 import { parseServiceHost, UNKNOWN, type SignalRow } from './traffic-rows.js';
+import { hostForms } from './hosts.js';
 
 // Groups the rows of one window into the things diagnosis reasons about, each with one
 // accumulator per reporter:
@@ -61,7 +62,11 @@ export class TrafficAssembly {
   /** Hosts some destination sidecar reported on: in the mesh, whatever their name. */
   readonly meshHosts = new Set<string>();
 
+  /** Service hosts some destination sidecar reported: the mesh's own FQDNs. */
+  private readonly served = new Set<string>();
+
   constructor(rows: WindowRows) {
+    for (const r of rows.requests) if (r.reporter === 'destination') this.served.add(r.host);
     for (const r of rows.requests) this.feed(r, (acc) => acc.addRequests({ code: r.code, grpcStatus: r.grpcStatus, flags: r.flags, rate: r.value }));
     for (const r of rows.tcpOpened) this.feed(r, (acc) => acc.addRequests({ code: r.flags === '-' ? '200' : '0', grpcStatus: '', flags: r.flags, rate: r.value }));
     for (const r of rows.buckets) this.feed(r, (acc) => acc.addBucket(r.le, r.value), true);
@@ -73,6 +78,8 @@ export class TrafficAssembly {
 
   /** Routes a row to every accumulator it belongs to. `quiet`: do not learn topology from it (buckets, sums). */
   private feed(r: SignalRow, add: (acc: FeatureAccumulator) => void, quiet = false): void {
+    const host = this.meshHostOf(r);
+    if (host !== r.host) r = { ...r, host };
     const hostInfo = parseServiceHost(r.host);
     const namespace = hostInfo?.namespace ?? (r.serviceNamespace !== UNKNOWN ? r.serviceNamespace : '');
     const service = hostInfo?.name ?? (r.serviceName || r.host);
@@ -104,6 +111,20 @@ export class TrafficAssembly {
     if (reporter === 'source' && r.pod && r.sourceWorkload !== UNKNOWN) {
       add(this.edge(this.instanceEdges, `${r.podNamespace}/${r.pod}|${r.host}`, { ...meta, sourceInstance: r.pod }).side.source);
     }
+  }
+
+  /**
+   * A caller's sidecar that chose no route (no cluster: `NC`; a request cut before routing, such
+   * as a caller's timeout during a network delay: `DC`) reports the authority the application
+   * wrote as destination_service (`adservice:9555`, `reviews`), as Envoy does. When that name,
+   * completed in the caller's namespace, is a service of the mesh, the row is that service's:
+   * otherwise a mesh service would pass for an external host, and the calls that failed on the
+   * way would not count against the edge they failed on.
+   */
+  private meshHostOf(r: SignalRow): string {
+    if (r.reporter !== 'source' || this.served.has(r.host) || parseServiceHost(r.host)) return r.host;
+    const bare = r.host.replace(/:\d+$/, '');
+    return hostForms(bare, r.sourceNamespace).find((h) => this.served.has(h)) ?? r.host;
   }
 
   private thing(key: string, meta: Meta): { meta: Meta; side: Side } {

@@ -8,6 +8,7 @@ import { planLocalMesh } from './mesh-plan.js';
 import { ReadinessProber } from './readiness.js';
 import type { StateDir } from './state-dir.js';
 import { loadOrCreateApiToken } from '../../dashboard/access-token.js';
+import { loadSettingsFile, DEFAULT_SETTINGS } from '../../recovery/settings.js';
 
 // The control plane of the local mesh, as its own process (supervised like every other): it
 // serves xDS and the API, registers the planned instances, probes their readiness and keeps
@@ -38,6 +39,10 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
   // Incidents go to the state directory's database (shared with chaos's records); an `slo.yaml` there sets the checks' thresholds.
   const sloFile = join(state.root, 'slo.yaml');
   const diagnosis = { databaseFile: join(state.root, 'meshmedic.db'), ...(existsSync(sloFile) && { slo: loadSloFile(sloFile) }) };
+  // Recovery: `<state>/recovery.yaml` sets its limits and mode; `up --auto-recover` (MESHMEDIC_AUTO_RECOVER=1, inherited through the mesh daemon) turns auto mode on.
+  const recoveryFile = join(state.root, 'recovery.yaml');
+  const settings = existsSync(recoveryFile) ? loadSettingsFile(recoveryFile) : DEFAULT_SETTINGS;
+  const recovery = { databaseFile: diagnosis.databaseFile, stateRoot: state.root, settings: { ...settings, ...(process.env.MESHMEDIC_AUTO_RECOVER === '1' && { auto: true }) } };
   const r = opts.retention ?? {};
   const token = loadOrCreateApiToken(state.root);
   const cp = new ControlPlane({
@@ -46,6 +51,9 @@ export async function runControlPlane(opts: ControlPlaneProcessOptions): Promise
     tracing: { otlpEndpoint: opts.otlpEndpoint, ...(r.tracesMs && { store: { retentionMs: r.tracesMs } }) },
     ...(r.metricsMs && { metrics: { store: { rawRetentionMs: r.metricsMs } } }),
     diagnosis,
+    recovery,
+    // The mesh CA keeps its root and the sidecars' bootstrap secret in the state directory (0600).
+    security: { stateDir: state.root },
     log: opts.log,
   });
   if (existsSync(configFile)) {

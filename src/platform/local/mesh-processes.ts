@@ -11,6 +11,7 @@ import type { StateDir } from './state-dir.js';
 import type { Supervisor } from './supervisor.js';
 import { socketPath } from './topology/plan.js';
 import type { WorkloadSpec } from './workload/spec.js';
+import { BootstrapSecret, writeCredentialFile } from '../../security/bootstrap-credential.js';
 
 // The instances the mesh daemon runs, each a sidecar process and an application process: the
 // topology's (planned), and extra ones started while the mesh runs (a new version for a bad
@@ -142,11 +143,22 @@ export class MeshProcesses {
     await res.body?.cancel();
   }
 
+  /**
+   * The sidecar's bootstrap credential for the mesh CA, in a 0600 file of the state directory
+   * (never in the environment or a log): with it the sidecar gets its workload certificate and
+   * speaks mutual TLS. MESHMEDIC_MTLS=off runs the mesh in plaintext.
+   */
+  private credentialEnv(id: string): Record<string, string> {
+    if (process.env.MESHMEDIC_MTLS === 'off') return {};
+    const secret = BootstrapSecret.open(this.state.root);
+    return { MESH_CREDENTIAL_FILE: writeCredentialFile(this.state.root, id, secret.credentialFor(id)) };
+  }
+
   private launch(p: RunningInstance): void {
     const logs = this.state.logsDir;
     this.supervisor.start({
       name: sidecarProcess(p.id), command: process.execPath, args: [PROXY_MAIN],
-      env: { MESH_NODE: JSON.stringify(p.node), MESH_XDS: this.controlPlaneUrl }, logFile: join(logs, `${p.id}.sidecar.log`),
+      env: { MESH_NODE: JSON.stringify(p.node), MESH_XDS: this.controlPlaneUrl, ...this.credentialEnv(p.id) }, logFile: join(logs, `${p.id}.sidecar.log`),
     });
     const spec: WorkloadSpec = { ...p.spec, controlSocket: controlSocketPath(this.state.root, p.instance.namespace, p.instance.name) };
     this.supervisor.start({

@@ -10,6 +10,7 @@ import type { ActiveListener } from './active-listener.js';
 import { createH2Server, isH2Preface } from './h2-downstream.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { closeServer, listen } from './server-lifecycle.js';
+import { acceptMutualTls, looksLikeTls } from '../tls/inbound-tls.js';
 
 // An HTTP listener: HTTP/1.1 (node:http, keep-alive), and, when the listener accepts HTTP/2,
 // h2c with prior knowledge (node:http2, as gRPC clients speak it) on the same port: then the
@@ -34,6 +35,10 @@ export class HttpListener implements ActiveListener, ListenerRuntime {
   private readonly sockets = new Set<Socket>();
   /** Open h2 sessions: a drain sends each a GOAWAY (node:http2's server.close does not). */
   private readonly sessions = new Set<ServerHttp2Session>();
+  /** Connections served in plaintext and over mutual TLS, so a PeerAuthentication change can drain the ones it no longer accepts. */
+  private readonly plaintext = new Set<Socket>();
+  private readonly mutualTls = new Set<Socket>();
+  private readonly h2Sockets = new WeakSet<Socket>();
 
   constructor(
     public def: Listener,
@@ -47,7 +52,7 @@ export class HttpListener implements ActiveListener, ListenerRuntime {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
     });
-    if (def.acceptsHttp2) {
+    if (sniffs(def)) {
       this.server = createNetServer(this.onConnection);
     } else {
       this.server = this.h1;
@@ -73,6 +78,28 @@ export class HttpListener implements ActiveListener, ListenerRuntime {
     return closeServer(this.server, graceMs, this.sockets);
   }
 
+  /**
+   * The listener's mTLS mode changed: connections the new mode refuses (plaintext under STRICT,
+   * mutual TLS under DISABLE) close: idle ones now, busy ones after their response (h2: GOAWAY).
+   */
+  drainRefusedConnections(): void {
+    const mode = this.def.mtls?.mode;
+    const refused = mode === 'STRICT' ? this.plaintext : mode === undefined ? this.mutualTls : null;
+    if (!refused) return;
+    let h2 = false;
+    for (const socket of refused) {
+      if (this.h2Sockets.has(socket)) {
+        h2 = true;
+        continue;
+      }
+      const res = (socket as unknown as { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (res) res.shouldKeepAlive = false; // node:http closes the connection after this response
+      else socket.destroy();
+    }
+    // An h2 session's socket is hidden behind node:http2's proxy: GOAWAY to all (clients reconnect, streams in flight finish).
+    if (h2) for (const session of this.sessions) session.close();
+  }
+
   private readonly onConnection = (socket: Socket): void => {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
@@ -85,16 +112,54 @@ export class HttpListener implements ActiveListener, ListenerRuntime {
       socket.off('timeout', onSniffTimeout);
       socket.off('error', onSniffError);
       socket.setNoDelay(true);
-      (isH2Preface(first) ? this.h2 : this.h1).emit('connection', socket);
-      // The server has attached its readers: let the unshifted bytes flow to them.
-      process.nextTick(resumeSocket, socket);
+      // Mutual TLS (PeerAuthentication): a TLS record is a mesh peer, anything else plaintext.
+      const mtls = this.def.mtls;
+      if (mtls) {
+        if (looksLikeTls(first)) {
+          const material = this.ctx.tls?.current;
+          if (!material) {
+            this.ctx.stats.inc('listener.mtls.no_certificate');
+            socket.destroy();
+            return;
+          }
+          acceptMutualTls(socket, material, (secure) => this.serve(secure, null, true), () => this.ctx.stats.inc('listener.mtls.handshake_failed'));
+          return;
+        }
+        if (mtls.mode === 'STRICT') {
+          this.ctx.stats.inc('listener.mtls.plaintext_refused'); // Envoy: no filter chain matches, the connection closes
+          socket.destroy();
+          return;
+        }
+      }
+      this.serve(socket, first, false);
     });
   };
+
+  /**
+   * Hands a connection to the HTTP/1.1 or h2 server: `first` are its first (unshifted) bytes, null
+   * for a decrypted TLS socket, which goes to HTTP/1.1 (the control plane gives HTTP/2 ports no
+   * mTLS yet: node:http2 does not serve a TLS socket made by hand); `secure`: over mutual TLS.
+   */
+  private serve(socket: Socket, first: Buffer | null, secure: boolean): void {
+    const kind = secure ? this.mutualTls : this.plaintext;
+    kind.add(socket);
+    socket.once('close', () => kind.delete(socket));
+    const h2 = first !== null && this.def.acceptsHttp2 && isH2Preface(first);
+    if (h2) this.h2Sockets.add(socket);
+    (h2 ? this.h2 : this.h1).emit('connection', socket);
+    // The server has attached its readers: let the unshifted bytes flow to them.
+    process.nextTick(resumeSocket, socket);
+  }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const s = new HttpStream(req, res, this, this.ctx.current!, this.ctx.clock.now());
     startStream(s);
   };
+}
+
+/** Listeners that read a connection's first bytes before choosing a server: h2c, or mutual TLS. */
+export function sniffs(def: Listener): boolean {
+  return !!def.acceptsHttp2 || !!def.mtls;
 }
 
 /** Runs a new stream (HTTP/1.1 or h2) through the filter chain and reports it when its response closes. */

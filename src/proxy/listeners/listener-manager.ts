@@ -3,7 +3,7 @@ import type { HttpFilterFactory } from '../filters/http-filter.js';
 import { FilterChain } from '../filters/filter-chain.js';
 import type { ProxyContext } from '../proxy-context.js';
 import type { ActiveListener } from './active-listener.js';
-import { HttpListener } from './http-listener.js';
+import { HttpListener, sniffs } from './http-listener.js';
 import { TcpListener } from './tcp-listener.js';
 
 // Opens and closes listener sockets to match a snapshot. A listener on the same address, port
@@ -29,8 +29,8 @@ export class ListenerManager {
     const closing: Promise<void>[] = [];
     for (const [key, al] of this.active) {
       const next = wanted.get(key);
-      // Same protocol and HTTP/2 acceptance: keep the socket and its connections.
-      if (next && next.protocol === al.def.protocol && !!next.acceptsHttp2 === !!al.def.acceptsHttp2) continue;
+      // Same protocol, HTTP/2 acceptance and first-bytes sniffing (h2c, mTLS): keep the socket and its connections.
+      if (next && next.protocol === al.def.protocol && !!next.acceptsHttp2 === !!al.def.acceptsHttp2 && sniffs(next) === sniffs(al.def)) continue;
       this.active.delete(key);
       closing.push(al.close(DRAIN_MS));
     }
@@ -41,8 +41,12 @@ export class ListenerManager {
     for (const [key, def] of wanted) {
       const al = this.active.get(key);
       if (al) {
+        const before = al.def;
         al.def = def;
-        if (al instanceof HttpListener) al.chain = FilterChain.build(def, this.ctx, this.filters);
+        if (al instanceof HttpListener) {
+          al.chain = FilterChain.build(def, this.ctx, this.filters);
+          if (before.mtls?.mode !== def.mtls?.mode) al.drainRefusedConnections(); // PeerAuthentication changed: as Envoy drains the old filter chain
+        }
         continue;
       }
       const created = def.protocol === 'http' ? new HttpListener(def, FilterChain.build(def, this.ctx, this.filters), this.ctx) : new TcpListener(def, this.ctx);

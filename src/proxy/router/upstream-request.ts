@@ -7,6 +7,7 @@ import { Details, FLAGS_HEADER, LocalReplies, markDownstreamClosed, ResponseFlag
 import { OVERFLOW } from '../upstream/h1-client.js';
 import type { UpstreamHost } from '../upstream/host.js';
 import { sendLocalReply } from './local-reply.js';
+import { TLS_HANDSHAKE_FAILED, upstreamConnector } from '../tls/upstream-tls.js';
 import { downstreamResponseHeaders } from './response-headers.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { retryHost } from './retry-host.js';
@@ -106,8 +107,9 @@ export class UpstreamRequest implements Dispatcher.DispatchHandlers {
     s.upstream = this;
     const perTry = this.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTryTimer = s.listener.ctx.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
-    if (s.cluster!.def.protocol === 'http2') this.host.h2(breakers.settings).dispatch(s.method, path, headers, body, this);
-    else this.host.h1().dispatch(s.method, path, headers, body, this, breakers);
+    const tls = s.cluster!.def.transportSecurity === undefined ? null : upstreamConnector(s.cluster!, this.host, s.listener.ctx);
+    if (s.cluster!.def.protocol === 'http2') this.host.h2(breakers.settings, tls).dispatch(s.method, path, headers, body, this);
+    else this.host.h1(tls).dispatch(s.method, path, headers, body, this, breakers);
   }
 
   /** The client went away before the response ended (flag DC): stop the upstream request. */
@@ -371,6 +373,7 @@ const CONNECT_ERRORS = new Set([
   'EACCES',
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
+  TLS_HANDSHAKE_FAILED, // Envoy: a failed upstream TLS handshake is a connection failure (UF)
 ]);
 
 /**

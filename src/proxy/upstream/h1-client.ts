@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../../api/snapshot.js';
 import type { CircuitBreakers } from './circuit-breakers.js';
+import { handshakeFailure, type UpstreamConnector } from '../tls/upstream-tls.js';
 
 // The sidecar's keep-alive HTTP/1.1 client. Why not undici: on `meshmedic bench proxy` its
 // per-request machinery (Request object, wasm parser callbacks, timers, immediates) made a
@@ -100,15 +101,17 @@ class H1Connection {
     endpoint: Endpoint,
     /** The cluster that opened the connection: its limits and its count of connections. */
     private readonly breakers: CircuitBreakers,
+    connector: UpstreamConnector | null,
   ) {
-    const s = endpoint.socketPath ? connect({ path: endpoint.socketPath }) : connect({ host: endpoint.address, port: endpoint.port });
+    const s = connector === null ? (endpoint.socketPath ? connect({ path: endpoint.socketPath }) : connect({ host: endpoint.address, port: endpoint.port })) : connector.open(endpoint);
     this.socket = s;
     breakers.connections++;
     s.setNoDelay(true);
     // Connect timeout first; once connected, the idle timeout (busy sockets ignore it: Istio has
     // no request timeout unless a route sets one).
     s.setTimeout(breakers.settings.connectTimeoutMs);
-    s.once('connect', () => {
+    // A TLS connection is usable once its handshake is done (a failed handshake is a connect failure).
+    s.once(connector === null ? 'connect' : connector.readyEvent, () => {
       this.connected = true;
       this.stopPending();
       s.setTimeout(breakers.settings.idleTimeoutMs);
@@ -119,7 +122,7 @@ class H1Connection {
     });
     s.on('data', (d: Buffer) => this.onBytes(d));
     s.on('end', () => this.onEnd());
-    s.on('error', (err) => this.fail(err, true));
+    s.on('error', (err) => this.fail(!this.connected && connector !== null && connector.secure ? handshakeFailure(err) : err, true));
     s.on('drain', this.resumeBody);
     s.on('close', () => {
       this.breakers.connections--;
@@ -531,12 +534,21 @@ export class H1Pool {
   private readonly queue: Outgoing[] = [];
   private closing = false;
 
-  constructor(private readonly endpoint: Endpoint) {}
+  constructor(
+    private readonly endpoint: Endpoint,
+    /** How connections open (null: plaintext TCP or unix socket). */
+    private readonly connector: UpstreamConnector | null = null,
+  ) {}
 
   /** Sends a request of the cluster whose limits are `breakers` (the file comment has the rules). */
   dispatch(method: string, path: string, headers: IncomingHttpHeaders, body: Readable | null, handler: H1Handler, breakers: CircuitBreakers): void {
     if (hasForbidden(method, path, headers)) return handler.onError(socketError('invalid request header', 'UND_ERR_INVALID_ARG'));
-    const c = this.idle.pop();
+    let c = this.idle.pop();
+    // mTLS: an idle connection made with a certificate since renewed is closed, not reused.
+    while (c !== undefined && this.connector !== null && this.connector.stale(c.socket)) {
+      c.socket.destroy();
+      c = this.idle.pop();
+    }
     if (c !== undefined) return c.send(method, path, headers, body, handler, breakers, true);
     const canOpen = breakers.canOpenConnection() || this.all.size === 0;
     if (!canOpen) breakers.overflow('upstream_cx_overflow');
@@ -549,7 +561,7 @@ export class H1Pool {
   }
 
   fresh(breakers: CircuitBreakers): H1Connection {
-    const c = new H1Connection(this, this.endpoint, breakers);
+    const c = new H1Connection(this, this.endpoint, breakers, this.connector);
     this.all.add(c);
     return c;
   }

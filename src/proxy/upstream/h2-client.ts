@@ -1,6 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { UpstreamConnector } from '../tls/upstream-tls.js';
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../../api/snapshot.js';
 
@@ -29,6 +30,8 @@ export class H2Client {
     private readonly endpoint: Endpoint,
     private readonly connectTimeoutMs: number,
     private readonly idleTimeoutMs: number,
+    /** Plaintext (h2c) by default; mutual TLS for ISTIO_MUTUAL clusters (src/proxy/tls/upstream-tls.ts). */
+    private readonly connector: UpstreamConnector | null = null,
   ) {}
 
   dispatch(method: string, path: string, headers: IncomingHttpHeaders, body: Readable | null, handler: H2Handler): void {
@@ -48,9 +51,16 @@ export class H2Client {
 
   private currentSession(): ClientHttp2Session {
     const existing = this.session;
-    if (existing && !existing.closed && !existing.destroyed) return existing;
+    if (existing && !existing.closed && !existing.destroyed) {
+      // mTLS: a session made with a certificate since renewed takes no new streams (GOAWAY; those in flight finish).
+      if (this.connector === null || !this.connector.stale(existing.socket as Socket)) return existing;
+      existing.close();
+    }
     const e = this.endpoint;
-    const session = e.socketPath
+    const connector = this.connector;
+    const session = connector !== null
+      ? connect('http://localhost', { createConnection: () => connector.open(e) })
+      : e.socketPath
       ? connect('http://localhost', { createConnection: () => netConnect({ path: e.socketPath! }) })
       : connect(`http://${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`, { createConnection: () => netConnect({ host: e.address, port: e.port, noDelay: true }) });
     this.session = session;

@@ -38,8 +38,9 @@ export function inboundServiceOf(snapshot: ProxySnapshot, listener: Listener): s
   return snapshot.clusters.find((c) => c.name === name && c.direction === 'inbound')?.service;
 }
 
-export function destinationEdgeText(self: WorkloadIdentity, peer: WorkloadIdentity | null, service: string | undefined): string {
+export function destinationEdgeText(self: WorkloadIdentity, peer: WorkloadIdentity | null, service: string | undefined, principals?: { source: string; destination: string }): string {
   return edgeLabelText({
+    ...(principals && { sourcePrincipal: principals.source, destinationPrincipal: principals.destination }),
     reporter: 'destination',
     source: peer,
     destination: self,

@@ -17,6 +17,9 @@ export interface EdgeFacts {
   serviceHost: string;
   serviceName: string;
   serviceNamespace: string;
+  /** SPIFFE ids (`spiffe://...`) known from mutual TLS; absent: `unknown`. */
+  sourcePrincipal?: string;
+  destinationPrincipal?: string;
 }
 
 /** Escapes a label value for the text exposition format (backslash, double quote, line feed). */
@@ -35,7 +38,7 @@ const peer = (v: string | undefined) => (v ? v : UNKNOWN);
 /**
  * The labels an edge fixes, reporter to destination_cluster. This sidecar's own values are
  * written as they are; the peer's (null or empty) become `unknown`, a peer's canonical revision
- * `latest`, as Istio's stats filter does. Principals stay `unknown` until mTLS exists.
+ * `latest`, as Istio's stats filter does. Principals are the SPIFFE ids mutual TLS established, else `unknown`.
  */
 export function edgeLabelText(e: EdgeFacts): string {
   const selfIsSource = e.reporter === 'source';
@@ -49,13 +52,13 @@ export function edgeLabelText(e: EdgeFacts): string {
     pair('source_canonical_service', side(s, selfIsSource, 'canonicalService')),
     pair('source_canonical_revision', revision(s, selfIsSource)),
     pair('source_workload_namespace', side(s, selfIsSource, 'namespace')),
-    pair('source_principal', UNKNOWN),
+    pair('source_principal', e.sourcePrincipal || UNKNOWN),
     pair('source_app', side(s, selfIsSource, 'app')),
     pair('source_version', side(s, selfIsSource, 'version')),
     pair('source_cluster', side(s, selfIsSource, 'cluster')),
     pair('destination_workload', side(d, !selfIsSource, 'workload')),
     pair('destination_workload_namespace', side(d, !selfIsSource, 'namespace')),
-    pair('destination_principal', UNKNOWN),
+    pair('destination_principal', e.destinationPrincipal || UNKNOWN),
     pair('destination_app', side(d, !selfIsSource, 'app')),
     pair('destination_version', side(d, !selfIsSource, 'version')),
     pair('destination_service', e.serviceHost || UNKNOWN),
@@ -69,15 +72,15 @@ export function edgeLabelText(e: EdgeFacts): string {
 
 /**
  * Istio's connection_security_policy: `unknown` on source reports (the client cannot tell),
- * `none` on destination reports of plaintext connections (`mutual_tls` once mTLS exists).
+ * `mutual_tls` on destination reports of mutual TLS connections, `none` on plaintext ones.
  */
-export function securityPolicyOf(reporter: Reporter): string {
-  return reporter === 'source' ? UNKNOWN : 'none';
+export function securityPolicyOf(reporter: Reporter, mtls = false): string {
+  return reporter === 'source' ? UNKNOWN : mtls ? 'mutual_tls' : 'none';
 }
 
 /** The labels of one HTTP outcome on an edge, appended to the edge's text. */
-export function httpLabelText(edge: string, reporter: Reporter, protocol: 'http' | 'grpc', code: number, grpcStatus: string, flags: string): string {
-  return `${edge},${pair('request_protocol', protocol)},${pair('response_code', String(code))},${pair('grpc_response_status', grpcStatus)},${pair('response_flags', flags)},${pair('connection_security_policy', securityPolicyOf(reporter))}`;
+export function httpLabelText(edge: string, reporter: Reporter, protocol: 'http' | 'grpc', code: number, grpcStatus: string, flags: string, mtls = false): string {
+  return `${edge},${pair('request_protocol', protocol)},${pair('response_code', String(code))},${pair('grpc_response_status', grpcStatus)},${pair('response_flags', flags)},${pair('connection_security_policy', securityPolicyOf(reporter, mtls))}`;
 }
 
 /** The labels of TCP metrics on an edge (Istio's TCP reports carry no response code). */

@@ -8,6 +8,8 @@ import type { UpstreamHost } from '../../proxy/upstream/host.js';
 import { streamBytes } from './byte-meter.js';
 import { destinationEdgeText, inboundServiceOf, sourceEdgeText } from './edges.js';
 import { httpLabelText, type Reporter } from './label-sets.js';
+import { connectionSecurity } from '../../proxy/tls/peer-identity.js';
+import { downstreamSocket } from '../../proxy/filters/rbac.js';
 import type { HttpSeries, IstioMetricRegistry } from './metric-registry.js';
 import { anyHttpMetric, metricSwitches, type MetricSwitches } from './settings.js';
 import { telemetryOf } from './sidecar-telemetry.js';
@@ -26,6 +28,8 @@ import type { WorkloadIdentity } from './workload-identity.js';
 
 interface Edge {
   text: string;
+  /** Destination reports over mutual TLS (connection_security_policy `mutual_tls`). */
+  mtls: boolean;
   /** Series by HTTP status, for outcomes without flag or gRPC status (the common case). */
   plain: Map<number, HttpSeries>;
   /** Series of other outcomes by `code|flags|grpc|protocol`. */
@@ -35,7 +39,7 @@ interface Edge {
 /** Edges kept per key space before the cache starts over (the series stay in the registry). */
 const MAX_EDGES = 2048;
 
-const newEdge = (text: string): Edge => ({ text, plain: new Map(), other: new Map() });
+const newEdge = (text: string, mtls = false): Edge => ({ text, mtls, plain: new Map(), other: new Map() });
 
 class IstioStatsFilter implements HttpFilter {
   readonly name = 'istio.stats';
@@ -46,6 +50,8 @@ class IstioStatsFilter implements HttpFilter {
   private readonly byAuthority = new Map<string, Edge>();
   /** Destination reports: edges by peer (null: unknown caller). */
   private readonly byPeer = new Map<WorkloadIdentity | null, Edge>();
+  /** Destination reports over mutual TLS: edges by the peer's principal, then by peer. */
+  private readonly byPrincipal = new Map<string, Map<WorkloadIdentity | null, Edge>>();
 
   constructor(
     listener: Listener,
@@ -63,8 +69,9 @@ class IstioStatsFilter implements HttpFilter {
   }
 
   onComplete(s: HttpStream): void {
-    const edge = this.reporter === 'source' ? this.sourceEdge(s) : this.destinationEdge(s.peer);
-    const grpc = s.h2 && isGrpc(s.headers['content-type']);
+    const edge = this.reporter === 'source' ? this.sourceEdge(s) : this.destinationEdge(s);
+    // gRPC is told by the request's content-type, whatever the HTTP version (as Envoy's gRPC detection).
+    const grpc = isGrpc(s.headers['content-type']);
     let series: HttpSeries | undefined;
     if (!grpc && s.responseFlag === ResponseFlag.None) {
       series = edge.plain.get(s.status);
@@ -87,7 +94,7 @@ class IstioStatsFilter implements HttpFilter {
   }
 
   private series(edge: Edge, protocol: 'http' | 'grpc', code: number, grpcStatus: string, flags: string): HttpSeries {
-    return this.registry.http(httpLabelText(edge.text, this.reporter, protocol, code, grpcStatus, flags));
+    return this.registry.http(httpLabelText(edge.text, this.reporter, protocol, code, grpcStatus, flags, edge.mtls));
   }
 
   private sourceEdge(s: HttpStream): Edge {
@@ -108,11 +115,30 @@ class IstioStatsFilter implements HttpFilter {
     return edge;
   }
 
-  private destinationEdge(peer: WorkloadIdentity | null): Edge {
+  private destinationEdge(s: HttpStream): Edge {
+    const peer = s.peer;
+    const sec = connectionSecurity(downstreamSocket(s));
+    if (sec !== undefined) return this.mtlsEdge(peer, sec.principal);
     let edge = this.byPeer.get(peer);
     if (edge === undefined) {
       if (this.byPeer.size >= MAX_EDGES) this.byPeer.clear(); // peers are decoded anew when the peer cache turns over
       this.byPeer.set(peer, (edge = newEdge(destinationEdgeText(this.self, peer, this.inboundService))));
+    }
+    return edge;
+  }
+
+  /** A destination report over mutual TLS: the peer's principal and this workload's are labels. */
+  private mtlsEdge(peer: WorkloadIdentity | null, principal: string): Edge {
+    let byPeer = this.byPrincipal.get(principal);
+    if (byPeer === undefined) {
+      if (this.byPrincipal.size >= MAX_EDGES) this.byPrincipal.clear();
+      this.byPrincipal.set(principal, (byPeer = new Map()));
+    }
+    let edge = byPeer.get(peer);
+    if (edge === undefined) {
+      const own = this.ctx.tls?.current?.spiffeId ?? '';
+      const principals = { source: principal ? `spiffe://${principal}` : '', destination: own };
+      byPeer.set(peer, (edge = newEdge(destinationEdgeText(this.self, peer, this.inboundService, principals), true)));
     }
     return edge;
   }

@@ -80,6 +80,8 @@ export function toOtlpSpan(s: Span): OtlpSpan {
   if (s.upstreamCluster !== undefined) attributes.push(str('upstream_cluster', s.upstreamCluster));
   if (s.upstreamHost !== undefined) attributes.push(str('upstream_address', s.upstreamHost));
   if (s.userAgent !== undefined) attributes.push(str('user_agent', s.userAgent));
+  if (s.sourcePrincipal !== undefined) attributes.push(str('source_principal', s.sourcePrincipal));
+  if (s.destinationPrincipal !== undefined) attributes.push(str('destination_principal', s.destinationPrincipal));
   if (s.error) attributes.push({ key: 'error', value: { boolValue: true } });
   const out: OtlpSpan = {
     traceId: s.traceId,

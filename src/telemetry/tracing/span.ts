@@ -42,6 +42,9 @@ export interface Span {
   // Where it went (tags upstream_cluster, upstream_address) and how it ended.
   upstreamCluster?: string;
   upstreamHost?: string;
+  /** SERVER spans of requests over mutual TLS: the caller's and this workload's SPIFFE ids (Istio's source/destination principal). */
+  sourcePrincipal?: string;
+  destinationPrincipal?: string;
   /** HTTP status sent downstream; 0 when none was (reset before the response). */
   status: number;
   /** Envoy response flags, `-` for none (e.g. `UF`, `UH`, `URX`, `DI,FI`). */

@@ -10,6 +10,8 @@ import type { Span, SpanKind } from './span.js';
 import { DECORATOR_HEADER, inboundOperation, routeOperation, unroutedOperation } from './span-names.js';
 import { spanOrigin, type SpanOrigin } from './span-origin.js';
 import { injectContext, markNotSampled, MALFORMED, NOT_SAMPLED, parentContext, sampledFlag, UNDECIDED } from './trace-context.js';
+import { connectionSecurity } from '../../proxy/tls/peer-identity.js';
+import { downstreamSocket } from '../../proxy/filters/rbac.js';
 
 // Tracing at the sidecar, as Envoy's connection manager does it under Istio, for every HTTP
 // request on every listener:
@@ -141,6 +143,14 @@ export class TracingFilter implements HttpFilter {
     if (ua !== undefined) span.userAgent = ua;
     if (s.cluster !== null) span.upstreamCluster = s.cluster.def.name;
     if (s.upstreamHost !== null) span.upstreamHost = s.upstreamHost.key;
+    if (this.kind === 'SERVER') {
+      const sec = connectionSecurity(downstreamSocket(s));
+      if (sec !== undefined) {
+        if (sec.principal) span.sourcePrincipal = `spiffe://${sec.principal}`;
+        const own = this.ctx.tls?.current?.spiffeId;
+        if (own) span.destinationPrincipal = own;
+      }
+    }
     return span;
   }
 }

@@ -34,6 +34,9 @@ export class Outbound {
     const headers: Record<string, string> = { ...forwarded, host: c.authority, accept: 'application/json' };
     const body = c.size > 0 ? Buffer.alloc(c.size, 0x78) : undefined;
     if (body) headers['content-type'] = 'application/octet-stream';
+    // A call to a gRPC port says so (content-type), as a gRPC client does: the sidecars then
+    // report it as gRPC, its outcome in grpc_response_status (the answer is 200 + grpc-status).
+    if (c.protocol === 'grpc') headers['content-type'] = 'application/grpc';
     const signal = c.timeoutMs !== undefined ? AbortSignal.timeout(c.timeoutMs) : undefined;
     try {
       const res = await this.pool.request({ path: `http://${c.authority}${c.path}`, method: c.method as 'GET', headers, body, signal });

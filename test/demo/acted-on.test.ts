@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RankedCause } from '../../src/diagnosis/model.js';
+import type { RecoveryAction } from '../../src/recovery/model.js';
+import { actedOn } from '../../src/demo/run-scenario.js';
+
+// The demo reports the top cause recovery acted on, not the ranking its own action produced.
+
+const cause = (instance: string): RankedCause => ({ target: { kind: 'instance', namespace: 'bookinfo', instance }, score: 0.9, summary: instance, evidence: [] });
+const applied = (at?: number) => ({ appliedAt: at }) as RecoveryAction;
+
+test('the last top cause seen before the first action was applied', () => {
+  const tops = [{ at: 100, cause: cause('a') }, { at: 200, cause: cause('b') }, { at: 400, cause: cause('after-the-action') }];
+  assert.equal(actedOn(tops, [applied(350), applied(300)])?.summary, 'b');
+});
+
+test('no applied action: the latest top cause; nothing seen: none', () => {
+  const tops = [{ at: 100, cause: cause('a') }, { at: 200, cause: cause('b') }];
+  assert.equal(actedOn(tops, [applied(undefined)])?.summary, 'b');
+  assert.equal(actedOn([], [applied(1)]), undefined);
+});
