@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { openStateDatabase } from '../util/state-database.js';
 import { RecoveryError } from './errors.js';
 import type { ActionState, PlannedAction, RecoveryAction } from './model.js';
-import { migrate } from './audit-schema.js';
+import { RECOVERY_SCHEMA } from './audit-schema.js';
 
 // The audit log: every action as it is now (one row, its JSON whole) and every transition it
 // went through (append-only). The executor writes a transition BEFORE doing what it announces,
@@ -21,12 +21,7 @@ export class AuditLog {
 
   constructor(file: string, opts: { readonly?: boolean } = {}) {
     if (opts.readonly && !existsSync(file)) throw new RecoveryError('E_RECOVERY_ACTION_NOT_FOUND', `no recovery database at ${file}`);
-    if (!opts.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new Database(file, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
-    if (opts.readonly) return;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    this.db = openStateDatabase(file, RECOVERY_SCHEMA, opts);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { ComponentSchema } from '../util/state-database.js';
 
 // Recovery's tables in the state directory's SQLite database (`<state>/meshmedic.db`, shared
 // with incidents and chaos): versioned in `schema_versions` under the component 'recovery', so
@@ -36,14 +36,4 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-export function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(COMPONENT) as { version: number } | undefined;
-  const from = row?.version ?? 0;
-  if (from > SCHEMA_VERSION) throw new Error(`${COMPONENT} tables are at schema version ${from}, newer than this meshmedic (${SCHEMA_VERSION})`);
-  if (from === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    for (let v = from + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
-    db.prepare('INSERT INTO schema_versions (component, version) VALUES (?, ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version').run(COMPONENT, SCHEMA_VERSION);
-  })();
-}
+export const RECOVERY_SCHEMA: ComponentSchema = { component: COMPONENT, version: SCHEMA_VERSION, migrations: MIGRATIONS };

@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { openStateDatabase } from '../../util/state-database.js';
 import type { CauseTarget, Detection, Incident, IncidentStatus, RankedCause, TimelineEntry } from '../model.js';
-import { migrate } from './schema.js';
+import { INCIDENTS_SCHEMA } from './schema.js';
 
 // Incidents in SQLite: one row per incident, its detections (one per check and subject, with
 // first and last time and a count), its ranked causes with their evidence (replaced whole at
@@ -43,13 +43,8 @@ export class IncidentStore {
 
   constructor(file: string, opts: { readonly?: boolean } = {}) {
     if (opts.readonly && !existsSync(file)) throw new IncidentStoreError('E_INCIDENTS_NO_DATABASE', `no incidents database at ${file}`);
-    if (!opts.readonly) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new Database(file, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
+    this.db = openStateDatabase(file, INCIDENTS_SCHEMA, opts);
     this.db.pragma('foreign_keys = ON');
-    if (opts.readonly) return;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
   }
 
   close(): void {

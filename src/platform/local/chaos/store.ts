@@ -1,13 +1,12 @@
-import Database from 'better-sqlite3';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { openStateDatabase, schemaVersionOf } from '../../../util/state-database.js';
 import type { Injection, InjectionState } from './types.js';
 
 // The ground truth of every chaos injection, in the state directory's SQLite database
 // (`<state>/meshmedic.db`, shared with the other records meshmedic keeps: incidents later).
-// The mesh daemon writes; the CLI reads (`chaos list` works with the mesh down). WAL mode lets
-// readers in while the daemon writes. Each component versions its own tables in
-// `schema_versions`, so one database can hold several components' tables.
+// The mesh daemon writes; the CLI reads (`chaos list` works with the mesh down); opening and
+// migrating: src/util/state-database.ts.
 
 export const DATABASE_FILE = 'meshmedic.db';
 const COMPONENT = 'chaos';
@@ -61,34 +60,11 @@ export class InjectionStore {
 
   /** `readonly`: open an existing database for reading (the CLI); throws when there is none. */
   constructor(file: string, opts: { readonly?: boolean } = {}) {
-    if (!opts.readonly) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new Database(file, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
-    if (opts.readonly) return;
-    chmodSync(file, 0o600); // like everything in the state directory: the owner's only
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    try {
-      this.migrate();
-    } catch (e) {
-      this.db.close();
-      throw e;
-    }
-  }
-
-  private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(COMPONENT) as { version: number } | undefined;
-    const from = row?.version ?? 0;
-    if (from > SCHEMA_VERSION) throw new Error(`${COMPONENT} tables are at schema version ${from}, newer than this meshmedic (${SCHEMA_VERSION})`);
-    this.db.transaction(() => {
-      for (let v = from + 1; v <= SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]);
-      this.db.prepare('INSERT INTO schema_versions (component, version) VALUES (?, ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version').run(COMPONENT, SCHEMA_VERSION);
-    })();
+    this.db = openStateDatabase(file, { component: COMPONENT, version: SCHEMA_VERSION, migrations: MIGRATIONS }, opts);
   }
 
   schemaVersion(): number {
-    const row = this.db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(COMPONENT) as { version: number } | undefined;
-    return row?.version ?? 0;
+    return schemaVersionOf(this.db, COMPONENT);
   }
 
   /** A new id, unique in this database: `c<seq>` (short enough to type). */
