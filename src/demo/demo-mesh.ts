@@ -24,26 +24,6 @@ export const BOOKINFO_DIR = fileURLToPath(new URL('../../../examples/bookinfo', 
  */
 export const DEMO_SLO = 'baselineMs: 20000\ncloseAfterMs: 5000\n';
 
-/**
- * Bookinfo's namespace is STRICT mTLS (its PeerAuthentication, as in Istio's sample), and the
- * demo's users call productpage from outside the mesh, in plaintext, with no ingress gateway in
- * between. As Istio users do for a workload that takes outside traffic directly, productpage
- * alone is made PERMISSIVE (mTLS from sidecars, plaintext from users); every other hop stays
- * STRICT. Applied with `up --config`, like any Istio config.
- */
-export const USERS_ENTRY_CONFIG = `apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata:
-  name: productpage-users
-  namespace: bookinfo
-spec:
-  selector:
-    matchLabels:
-      app: productpage
-  mtls:
-    mode: PERMISSIVE
-`;
-
 export interface DemoMeshOptions {
   /** A state directory to use; default: a temp dir, removed at the end. */
   home?: string;
@@ -107,10 +87,10 @@ export class DemoMesh {
     this.state.ensure();
     const slo = join(this.state.root, 'slo.yaml');
     if (!existsSync(slo)) writeFileSync(slo, DEMO_SLO);
-    const entry = join(this.state.root, 'demo-users-entry.yaml');
-    writeFileSync(entry, USERS_ENTRY_CONFIG);
     this.started = true;
-    const r = await this.cli(['up', '-f', BOOKINFO_DIR, '--config', entry, '--timeout', '90', ...(this.opts.autoRecover ? ['--auto-recover'] : [])], 120_000);
+    // Users reach productpage in plaintext, as through an ingress gateway: bookinfo's config makes
+    // productpage alone PERMISSIVE under the namespace's STRICT mTLS (examples/bookinfo/istio).
+    const r = await this.cli(['up', '-f', BOOKINFO_DIR, '--timeout', '90', ...(this.opts.autoRecover ? ['--auto-recover'] : [])], 120_000);
     for (const rec of [this.state.mesh(), this.state.controlPlane()]) if (rec) this.pids.push(rec.pid);
     if (r.code !== 0 && r.code !== null) this.keepHome = true; // its logs say why; the message points there (null: killed by a signal, Ctrl-C)
     if (r.code !== 0) throw new DemoError('E_DEMO_MESH', `meshmedic up failed (exit ${r.code}): ${firstError(r.stderr)} (logs: ${this.state.logsDir})`);
