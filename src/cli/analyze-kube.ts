@@ -12,7 +12,7 @@ import { systemClock } from '../proxy/clock.js';
 import { PrometheusSource } from '../telemetry/prometheus/prometheus-source.js';
 import { parseDurationMs } from '../telemetry/promql/duration.js';
 import { analyzeLoaded } from './analyze.js';
-import { writeCauses, writeDetections } from './diagnosis-format.js';
+import { writeRuntimeFindings } from './diagnosis-format.js';
 import { EXIT_ANALYZER_FOUND_ISSUES, ExitError, usageError } from './exit-codes.js';
 import { printStructured, type OutputFormat } from './output.js';
 import { kubeClient, platformOptions, withKubeErrors, type PlatformOptions } from './platform-options.js';
@@ -68,7 +68,7 @@ export async function analyzeKube(paths: string[], opts: KubeAnalyzeOptions, cmd
     } else {
       for (const m of messages) process.stdout.write(`${formatLog(m)}\n`);
       if (messages.length === 0) process.stderr.write(`\u2714 No validation issues found when analyzing ${scope}.\n`);
-      if (runtime) writeRuntime(runtime);
+      if (runtime) writeRuntimeFindings(runtime, 'Prometheus');
     }
     const staticIssues = outcome.messages.some((m) => levelAtLeast(m.level, failureThreshold));
     const runtimeIssues = runtime !== undefined && runtime.detections.length > 0;
@@ -96,16 +96,4 @@ export async function diagnoseFromPrometheus(p: PlatformOptions, state: ClusterS
     await diagnosis.stop();
     await metrics.close();
   }
-}
-
-function writeRuntime(r: DiagnosisReport): void {
-  const seconds = Math.round((r.current.endMs - r.current.startMs) / 1000);
-  process.stdout.write(`\nRuntime findings from Prometheus (last ${seconds}s${r.service ? `, service ${r.service} and what it depends on` : ''}):\n`);
-  if (r.detections.length) {
-    process.stdout.write('Failing now:\n');
-    writeDetections(r.detections);
-  } else process.stdout.write('Failing now: nothing\n');
-  process.stdout.write('Ranked causes:\n');
-  writeCauses(r.causes);
-  for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
 }

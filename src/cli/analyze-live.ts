@@ -7,7 +7,7 @@ import { hostsOf } from '../diagnosis/signals/config-signals.js';
 import type { ControlPlaneRecord } from '../platform/local/state-dir.js';
 import { parseDurationMs } from '../telemetry/promql/duration.js';
 import { analyzeLoaded } from './analyze.js';
-import { writeCauses, writeDetections } from './diagnosis-format.js';
+import { writeRuntimeFindings } from './diagnosis-format.js';
 import { EXIT_ANALYZER_FOUND_ISSUES, ExitError, usageError } from './exit-codes.js';
 import { callApi } from './mesh-client.js';
 import { printStructured, type OutputFormat } from './output.js';
@@ -65,7 +65,7 @@ export async function analyzeLive(cp: ControlPlaneRecord, opts: LiveOptions, for
     for (const n of outcome.notes) process.stderr.write(`${n}\n`);
     for (const m of messages) process.stdout.write(`${formatLog(m)}\n`);
     if (messages.length === 0) process.stderr.write(`\u2714 No validation issues found when analyzing the live config (${scope}).\n`);
-    writeRuntime(report);
+    writeRuntimeFindings(report);
     if (report.incident) await writeRecovery(cp, report.incident);
   }
   const staticIssues = outcome.messages.some((m) => levelAtLeast(m.level, failureThreshold));
@@ -97,16 +97,4 @@ async function writeRecovery(cp: Parameters<typeof callApi>[0], incident: string
   process.stdout.write('Recovery:\n');
   if (actions.length === 0) process.stdout.write(`  no action yet (plan: meshmedic recover --dry-run --incident ${incident})\n`);
   for (const a of actions) process.stdout.write(`  ${a.id} ${a.kind} [${a.state}] ${a.summary}${a.reason ? ` (${a.reason})` : ''}\n`);
-}
-
-function writeRuntime(r: DiagnosisReport): void {
-  const seconds = Math.round((r.current.endMs - r.current.startMs) / 1000);
-  process.stdout.write(`\nRuntime findings (last ${seconds}s${r.incident ? `, incident ${r.incident}` : ''}${r.service ? `, service ${r.service} and what it depends on` : ''}):\n`);
-  if (r.detections.length) {
-    process.stdout.write('Failing now:\n');
-    writeDetections(r.detections);
-  } else process.stdout.write('Failing now: nothing\n');
-  process.stdout.write('Ranked causes:\n');
-  writeCauses(r.causes);
-  for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
 }

@@ -1,3 +1,4 @@
+import type { DiagnosisReport } from '../diagnosis/diagnosis-service.js';
 import type { Detection, Incident, RankedCause } from '../diagnosis/model.js';
 import { describeTarget } from '../diagnosis/model.js';
 import { printTable } from './output.js';
@@ -31,6 +32,19 @@ export function writeCauses(causes: readonly RankedCause[], out: NodeJS.Writable
 
 export function writeDetections(detections: readonly Detection[], out: NodeJS.WritableStream = process.stdout): void {
   for (const d of detections) out.write(`  - ${d.check}: ${d.text ?? `${d.subject} ${d.value} (threshold ${d.threshold})`}\n`);
+}
+
+/** `analyze`'s runtime section: what fails now and the ranked causes (`from`: where the metrics came from, when not the mesh's own store). */
+export function writeRuntimeFindings(r: DiagnosisReport, from?: string): void {
+  const seconds = Math.round((r.current.endMs - r.current.startMs) / 1000);
+  process.stdout.write(`\nRuntime findings${from ? ` from ${from}` : ''} (last ${seconds}s${r.incident ? `, incident ${r.incident}` : ''}${r.service ? `, service ${r.service} and what it depends on` : ''}):\n`);
+  if (r.detections.length) {
+    process.stdout.write('Failing now:\n');
+    writeDetections(r.detections);
+  } else process.stdout.write('Failing now: nothing\n');
+  process.stdout.write('Ranked causes:\n');
+  writeCauses(r.causes);
+  for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
 }
 
 export function writeIncident(i: Incident, out: NodeJS.WritableStream = process.stdout): void {
