@@ -149,7 +149,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
 
   const end = load.indexOf(Date.now()) - 1;
   const { failed, total } = countRequests(load.buckets, from, end);
-  const top = actedOn(tops, actions) ?? incident?.causes[0];
+  const top = actedOn(tops, actions, incident?.causes ?? []) ?? incident?.causes[0];
   const mttrMs = restoredIndex === null ? null : Math.max(0, load.timeOf(restoredIndex) - injection.startedAt);
   const result: DemoResult = {
     scenario: scenario.name,
@@ -173,12 +173,20 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
 }
 
 /**
- * The root cause to report: the incident's top cause when recovery first acted (the last one
- * seen before the first action was applied), since an action changes the signals (a quarantine
- * empties a subset, a revert is itself a config change) and the ranking after it describes the
- * remedy as much as the fault; without an applied action, the latest top cause.
+ * The root cause to report. First the cause of the action that was verified: recovery proved
+ * it by fixing it (as ranked, from the top causes seen or the incident's latest ranking). Else
+ * the incident's top cause when recovery first acted (the last one seen before the first action
+ * was applied), since an action changes the signals (a quarantine empties a subset, a revert is
+ * itself a config change) and the ranking after it describes the remedy as much as the fault;
+ * without an applied action, the latest top cause.
  */
-export function actedOn(tops: ReadonlyArray<{ at: number; cause: RankedCause }>, actions: readonly RecoveryAction[]): RankedCause | undefined {
+export function actedOn(tops: ReadonlyArray<{ at: number; cause: RankedCause }>, actions: readonly RecoveryAction[], ranked: readonly RankedCause[] = []): RankedCause | undefined {
+  const verified = actions.find((a) => a.state === 'verified');
+  if (verified) {
+    const key = targetKey(verified.cause);
+    const match = [...tops.map((t) => t.cause), ...ranked].find((c) => targetKey(c.target) === key);
+    if (match) return match;
+  }
   const applied = actions.map((a) => a.appliedAt).filter((t): t is number => t !== undefined);
   if (tops.length === 0) return undefined;
   if (applied.length === 0) return tops[tops.length - 1].cause;

@@ -17,7 +17,8 @@ import { watchFor, type SloProbe } from './slo-watch.js';
 
 export interface ExecutorDeps {
   audit: AuditLog;
-  applier: Applier;
+  /** The local mesh's Applier, or another platform's (platform/kube-applier.ts). */
+  applier: Pick<Applier, 'apply' | 'undo'>;
   probe: SloProbe;
   clock: Clock;
   settings: () => RecoverySettings;
@@ -99,7 +100,7 @@ export class Executor {
     const latest = this.d.audit.get(a.id);
     if (latest && FINAL.includes(latest.state)) return latest.state; // rolled back by hand meanwhile
     const inc = this.d.incident(a.incidentId);
-    const after = await this.measure(a, inc, this.d.clock.now());
+    const after = await this.measure(a, inc, this.d.clock.now(), latencyOf(a.before));
     a.after = after;
     // No traffic in the window is no proof: nothing failed because nothing was asked.
     const vanished = after.rps === 0 || (a.before !== undefined && a.before.rps >= 1 && after.rps < 0.1 * a.before.rps);
@@ -173,9 +174,9 @@ export class Executor {
     return this.verify(a);
   }
 
-  private async measure(a: RecoveryAction, inc: Incident | undefined, at: number): Promise<SloFigures & { failing: Array<{ check: string; subject: string; text?: string }> }> {
+  private async measure(a: RecoveryAction, inc: Incident | undefined, at: number, latencyAtApply?: Record<string, number>): Promise<SloFigures & { failing: Array<{ check: string; subject: string; value?: number; text?: string }> }> {
     const slo = this.d.slo();
-    const w = watchFor(a.cause, inc ?? { subject: '', namespace: a.cause.namespace, onsetAt: a.createdAt }, a.kind, slo);
+    const w = { ...watchFor(a.cause, inc ?? { subject: '', namespace: a.cause.namespace, onsetAt: a.createdAt }, a.kind, slo), latencyAtApply };
     try {
       return await this.d.probe.measure(w, at);
     } catch (e) {
@@ -205,6 +206,12 @@ export class Executor {
 }
 
 /** The figures as stored (the detections behind them are in the reason). */
+/** The latency detections failing when the action was applied, by subject (gone once `before` is stripped: after a restart the plain SLO judges). */
+function latencyOf(before: (SloFigures & { failing?: Array<{ check: string; subject: string; value?: number }> }) | undefined): Record<string, number> | undefined {
+  const slow = before?.failing?.filter((f) => f.check === 'latency' && typeof f.value === 'number');
+  return slow?.length ? Object.fromEntries(slow.map((f) => [f.subject, f.value!])) : undefined;
+}
+
 function strip(f: SloFigures & { failing?: unknown }): SloFigures {
   return { at: f.at, errorRatio: f.errorRatio, p99Ms: f.p99Ms, rps: f.rps, healthy: f.healthy };
 }

@@ -2,7 +2,7 @@ import type { ConfigStore } from '../config/store.js';
 import { kindByName } from '../controlplane/kind-names.js';
 import type { ServiceRegistry } from '../controlplane/registry.js';
 import type { DiagnosisService } from '../diagnosis/diagnosis-service.js';
-import type { Incident, RankedCause } from '../diagnosis/model.js';
+import { targetKey, type Incident, type RankedCause } from '../diagnosis/model.js';
 import type { Clock, TimerHandle } from '../proxy/clock.js';
 import type { PlanContext } from './actions/action.js';
 import { Applier } from './applier.js';
@@ -186,7 +186,12 @@ export class RecoveryService {
   private propose(inc: Incident, now: number): void {
     if (this.busy.has(inc.id) || inc.causes.length === 0) return;
     const actions = this.audit.byIncident(inc.id);
-    if (actions.some((a) => a.state === 'verified' || a.state === 'applying' || a.state === 'verifying')) return;
+    if (actions.some((a) => a.state === 'applying' || a.state === 'verifying')) return;
+    // A verified action settles its cause. The incident stays open while anything else still
+    // fails in the namespace (a second fault joins the open incident): once another cause is on
+    // top, it is planned for, without the causes already treated.
+    const treated = new Set(actions.filter((a) => a.state === 'verified').map((a) => targetKey(a.cause)));
+    if (treated.size > 0 && treated.has(targetKey(inc.causes[0].target))) return;
     const lastTop = [...inc.timeline].reverse().find((e) => e.kind === 'top-cause');
     const topSince = lastTop?.at ?? inc.openedAt;
     if (now - topSince < this.settingsNow.stableCauseMs) return;
@@ -195,7 +200,7 @@ export class RecoveryService {
     if (actions.length === 0 || newest < topSince) {
       // First plan, or the top cause moved since the last one.
       for (const old of pending) this.executor.supersede(old.id, 'the top cause changed');
-      const plan = planRecovery(inc, this.context(inc));
+      const plan = planRecovery({ ...inc, causes: inc.causes.filter((c) => !treated.has(targetKey(c.target))) }, this.context(inc));
       for (const n of plan.notes) this.log(`${inc.id}: ${n}`);
       const mode = this.settingsNow.auto ? 'auto' : 'manual';
       const recorded = this.executor.record(inc.id, plan, mode);

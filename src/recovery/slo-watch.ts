@@ -4,7 +4,8 @@ import { DETECTORS } from '../diagnosis/detection/registry.js';
 import type { SloConfig } from '../diagnosis/detection/slo.js';
 import type { CauseTarget, Detection } from '../diagnosis/model.js';
 import { buildSnapshot } from '../diagnosis/signals/build-snapshot.js';
-import type { Features, SignalSnapshot, SignalWindow } from '../diagnosis/signals/snapshot.js';
+import { trafficSubjects } from '../diagnosis/detection/detector.js';
+import { typicalLatency, type Features, type SignalSnapshot, type SignalWindow } from '../diagnosis/signals/snapshot.js';
 import type { MetricsSource } from '../telemetry/metrics-source.js';
 import type { SloFigures } from './model.js';
 
@@ -24,7 +25,18 @@ export interface Watch {
   /** An instance that must be ready (registry) for the SLO to hold. */
   ready?: { namespace: string; instance: string };
   baseline: SignalWindow;
+  /**
+   * Mean latency (ms) per detection subject when the action was applied. A subject whose latency
+   * has since lost at least `LATENCY_RELIEF` of its excess over the baseline counts as restored,
+   * even above the detector's threshold: an action may legitimately send users to a version
+   * that is slower than the one they had (reviews v2/v3 call ratings; v1 does not), and the
+   * verifier judges what the action fixed, not whether the mesh is as fast as before.
+   */
+  latencyAtApply?: Record<string, number>;
 }
+
+/** The share of a latency excess an action must remove to count as a fix (see `Watch.latencyAtApply`). */
+export const LATENCY_RELIEF = 0.8;
 
 export interface SloProbe {
   measure(w: Watch, at: number): Promise<SloFigures & { failing: Detection[] }>;
@@ -47,7 +59,8 @@ export class MetricsSloProbe implements SloProbe {
     const snap = await buildSnapshot({ metrics: this.inputs.metrics, resources: this.inputs.resources, instances: this.inputs.instances }, {
       at, light: true, current: { startMs: at - s.windowMs, endMs: at }, baseline: w.baseline,
     });
-    const failing = DETECTORS.flatMap((d) => d.evaluate(snap, s)).filter((d) => concerns(w, d));
+    const bases = new Map(trafficSubjects(snap).map((t) => [t.subject, typicalLatency(t.base)]));
+    const failing = DETECTORS.flatMap((d) => d.evaluate(snap, s)).filter((d) => concerns(w, d) && !relieved(w, d, bases.get(d.subject) ?? null));
     const f = serviceFeatures(snap, w);
     const notReady = w.ready && !this.inputs.instances().some((i) => i.namespace === w.ready!.namespace && i.name === w.ready!.instance && i.healthy);
     if (notReady) failing.push({ check: 'ready', subject: `instance ${w.ready!.instance}.${w.ready!.namespace}`, namespace: w.ready!.namespace, value: 0, threshold: 1, window: 'now', at, text: `instance ${w.ready!.instance}.${w.ready!.namespace} is not ready` });
@@ -60,6 +73,13 @@ export class MetricsSloProbe implements SloProbe {
       failing,
     };
   }
+}
+
+/** A latency detection whose excess the action has (mostly) removed; see `Watch.latencyAtApply`. */
+function relieved(w: Watch, d: Detection, base: number | null): boolean {
+  const atApply = w.latencyAtApply?.[d.subject];
+  if (d.check !== 'latency' || atApply === undefined || base === null || !(atApply > base)) return false;
+  return d.value <= base + (1 - LATENCY_RELIEF) * (atApply - base);
 }
 
 function concerns(w: Watch, d: Detection): boolean {

@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../../src/platform/local/state-dir.js';
@@ -52,4 +52,26 @@ test('a held process that crashed earlier stays down, and stop() of a held proce
   assert.equal(sup.pid('other'), undefined);
   await sup.stop('other');
   assert.equal(sup.list().some((p) => p.name === 'other'), false);
+});
+
+test('a restart of a hung (SIGSTOPped) process completes: SIGTERM comes with SIGCONT, SIGKILL after the grace', async () => {
+  sup.start(spec('hung'));
+  await until(() => sup.pid('hung') !== undefined);
+  const pid = sup.pid('hung')!;
+  process.kill(pid, 'SIGSTOP');
+  await sup.hold('hung', 'SIGTERM', 5000);
+  assert.equal(isAlive(pid), false);
+  assert.equal(sup.list().find((p) => p.name === 'hung')?.lastExit?.signal, 'SIGTERM', 'continued, it acted on SIGTERM');
+  sup.release('hung');
+  await until(() => sup.pid('hung') !== undefined);
+
+  // One that ignores SIGTERM is killed once the grace is over.
+  sup.start({ ...spec('stubborn'), args: ['-e', "process.on('SIGTERM', () => {}); console.log('trapped'); setInterval(() => {}, 1000)"] });
+  await until(() => sup.pid('stubborn') !== undefined);
+  const stubborn = sup.pid('stubborn')!;
+  await until(() => existsSync(join(dir, 'stubborn.log')) && readFileSync(join(dir, 'stubborn.log'), 'utf8').includes('trapped'));
+  process.kill(stubborn, 'SIGSTOP');
+  await sup.hold('stubborn', 'SIGTERM', 200);
+  assert.equal(isAlive(stubborn), false);
+  assert.equal(sup.list().find((p) => p.name === 'stubborn')?.lastExit?.signal, 'SIGKILL');
 });

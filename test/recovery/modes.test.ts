@@ -82,6 +82,37 @@ describe('recovery modes and policy', () => {
     assert.ok(a.before!.errorRatio > 0.3 && a.after!.errorRatio === 0, JSON.stringify([a.before, a.after]));
   });
 
+  test('auto mode: a second fault joins the open incident after a verified action; its cause is planned for, the treated one is not', async () => {
+    const { cp, clock, world } = await setup({ auto: true });
+    const t0 = clock.now();
+    world.bad.add('v3');
+    await world.run(5);
+    const inc = incident(cp, [V3], clock.now(), t0);
+    await world.run(3);
+    await cp.recovery.tick();
+    await settle(world, () => cp.recovery.actions(inc.id).some((a) => a.state === 'verified'));
+    const first = cp.recovery.actions(inc.id).filter((a) => a.state === 'verified');
+    assert.deepEqual(first.map((a) => [a.kind, a.cause.version]), [['shift-traffic', 'v3']]);
+    // v2 breaks too; diagnosis puts it on top of the same incident.
+    world.bad.add('v2');
+    await world.run(5);
+    const V2 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v2', version: 'v2' }, 'errors');
+    cp.diagnosis.incidents.saveCauses(inc.id, [V2, V3], clock.now());
+    cp.diagnosis.incidents.addTimeline(inc.id, { at: clock.now(), kind: 'top-cause', text: 'top cause: version v2' });
+    const before = cp.recovery.actions(inc.id).length;
+    await cp.recovery.tick();
+    assert.equal(cp.recovery.actions(inc.id).length, before, 'nothing new before the new top cause is stable for 3 s');
+    await world.run(3);
+    await cp.recovery.tick();
+    await settle(world, () => cp.recovery.actions(inc.id).some((a) => a.cause.version === 'v2' && FINAL_STATES.includes(a.state)));
+    const fresh = cp.recovery.actions(inc.id).slice(before);
+    assert.ok(fresh.length > 0 && fresh.every((a) => a.cause.version === 'v2'), JSON.stringify(fresh.map((a) => [a.kind, a.cause])));
+    const shift = fresh.find((a) => a.state === 'verified');
+    assert.equal(shift?.kind, 'shift-traffic', JSON.stringify(fresh.map((a) => [a.kind, a.state, a.reason])));
+    const vs = cp.store.get('VirtualService', NS, 'reviews');
+    assert.deepEqual(vs?.raw.spec.http[0].route.map((d: any) => d.destination.subset), ['v1']);
+  });
+
   test('proposals of an incident that closed are superseded', async () => {
     const { cp, clock, world } = await setup();
     world.bad.add('v3');

@@ -7,7 +7,7 @@ import { NS } from './fixture.js';
 // calls reviews at a steady rate; requests go to the versions in the proportions of the
 // reviews VirtualService in the config store (all serving instances alike without one), and
 // within a version to its serving instances (ready in the registry, not quarantined). Versions
-// in `bad` answer 500. Istio's metrics of it are scraped once a second into the control plane's
+// in `bad` answer 500; `ms` sets a version's response time. Istio's metrics of it are scraped once a second into the control plane's
 // embedded store, on the test's clock, so the executor's verification reads real series.
 
 const PP = simPod('productpage', 'v1', NS);
@@ -16,6 +16,8 @@ const RPS = 40;
 export class World {
   readonly sim: MeshSim;
   bad = new Set<string>();
+  /** Mean response time (ms) per version; 10 ms when not set. */
+  ms = new Map<string, number>();
   private names = new Set<string>();
 
   constructor(private readonly cp: ControlPlane, private readonly clock: ManualClock) {
@@ -56,7 +58,7 @@ export class World {
       }
       const [version] = /v\d+/.exec(name) ?? ['v1'];
       const pod: SimPod = { app: 'reviews', version, namespace: NS, pod: name };
-      this.sim.set(key, { from: PP, service: 'reviews', to: pod, rps: RPS * share, ms: 10, ...(this.bad.has(version) && { code: '500' }) });
+      this.sim.set(key, { from: PP, service: 'reviews', to: pod, rps: RPS * share, ms: this.ms.get(version) ?? 10, ...(this.bad.has(version) && { code: '500' }) });
     }
     for (const n of this.names) if (!seen.has(n)) this.sim.remove(n);
     this.names = seen;

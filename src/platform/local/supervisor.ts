@@ -99,6 +99,7 @@ export class Supervisor {
     const child = entry.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
+      child.kill('SIGCONT'); // a stopped process acts on SIGTERM only once continued
       const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await entry.exited;
       clearTimeout(killer);
@@ -119,16 +120,24 @@ export class Supervisor {
 
   /**
    * Kill a process (SIGKILL: a crash) and keep it down: no restart until `release`. Resolves
-   * once it has exited. False when no such process is supervised.
+   * once it has exited. False when no such process is supervised. A gentler signal (SIGTERM)
+   * comes with SIGCONT, so a stopped (hung) process acts on it, and SIGKILL follows after
+   * `graceMs`, as a kubelet does when a container ignores its termination signal.
    */
-  async hold(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<boolean> {
+  async hold(name: string, signal: NodeJS.Signals = 'SIGKILL', graceMs = 3000): Promise<boolean> {
     const entry = this.entries.get(name);
     if (!entry) return false;
     entry.held = true;
     const child = entry.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
+      let killer: NodeJS.Timeout | undefined;
+      if (signal !== 'SIGKILL') {
+        child.kill('SIGCONT');
+        killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      }
       await entry.exited;
+      clearTimeout(killer);
     }
     entry.status.state = 'held';
     return true;
