@@ -194,7 +194,10 @@ export class RecoveryService {
     if (treated.size > 0 && treated.has(targetKey(inc.causes[0].target))) return;
     const lastTop = [...inc.timeline].reverse().find((e) => e.kind === 'top-cause');
     const topSince = lastTop?.at ?? inc.openedAt;
-    if (now - topSince < this.settingsNow.stableCauseMs) return;
+    // Wait for the ranking to settle (the first one may still be moving as evidence arrives),
+    // unless the top cause's evidence is already decisive: each second waited is users failing.
+    const decisive = inc.causes[0].score >= this.settingsNow.decisiveScore;
+    if (!decisive && now - topSince < this.settingsNow.stableCauseMs) return;
     const pending = actions.filter((a) => a.state === 'proposed');
     const newest = Math.max(...actions.map((a) => a.createdAt), Number.NEGATIVE_INFINITY);
     if (actions.length === 0 || newest < topSince) {

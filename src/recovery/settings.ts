@@ -13,6 +13,8 @@ export interface RecoverySettings {
   verifyWindowMs: number;
   /** The top cause must have stayed the same for this long before auto mode acts (ms). */
   stableCauseMs: number;
+  /** A top cause scored at least this (0..1) is acted on without waiting for `stableCauseMs`: the evidence is decisive. 1: always wait. */
+  decisiveScore: number;
   /** Never quarantine more than this share of a service's instances (0..1). */
   maxQuarantineShare: number;
   /** Keep at least this share of a service's instances ready and serving (0..1). */
@@ -31,6 +33,7 @@ export const DEFAULT_SETTINGS: RecoverySettings = {
   auto: false,
   verifyWindowMs: 10_000,
   stableCauseMs: 3000,
+  decisiveScore: 0.9,
   maxQuarantineShare: 0.5,
   minHealthyShare: 0.5,
   maxActionsPerMinute: 6,
@@ -42,6 +45,7 @@ export const DEFAULT_SETTINGS: RecoverySettings = {
 const RANGES: Record<Exclude<keyof RecoverySettings, 'auto'>, [number, number]> = {
   verifyWindowMs: [1000, 600_000],
   stableCauseMs: [0, 600_000],
+  decisiveScore: [0, 1],
   maxQuarantineShare: [0, 1],
   minHealthyShare: [0, 1],
   maxActionsPerMinute: [1, 1000],

@@ -37,7 +37,8 @@ function incident(cp: Mesh['cp'], causes: RankedCause[], at: number, onset: numb
   return inc;
 }
 
-const V3 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v3', version: 'v3' }, 'errors');
+// Scored below `decisiveScore` (0.9): recovery waits for the ranking to settle.
+const V3 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v3', version: 'v3' }, 'errors', 0.8);
 
 async function settle(world: World, done: () => boolean, max = 40): Promise<void> {
   for (let i = 0; i < max && !done(); i++) await world.step();
@@ -68,6 +69,16 @@ describe('recovery modes and policy', () => {
     await assert.rejects(cp.recovery.approve(a.id), (e: any) => e.code === 'E_RECOVERY_STATE');
   });
 
+  test('a decisive top cause (score >= decisiveScore) is proposed at once, without waiting for the ranking to settle', async () => {
+    const { cp, clock, world } = await setup();
+    const t0 = clock.now();
+    world.bad.add('v3');
+    await world.run(5);
+    const inc = incident(cp, [{ ...V3, score: 0.95 }], clock.now(), t0);
+    await cp.recovery.tick();
+    assert.deepEqual(cp.recovery.actions(inc.id).map((a) => [a.kind, a.state]), [['shift-traffic', 'proposed']]);
+  });
+
   test('auto mode: the control plane runs the plan by itself', async () => {
     const { cp, clock, world } = await setup({ auto: true });
     const t0 = clock.now();
@@ -96,7 +107,7 @@ describe('recovery modes and policy', () => {
     // v2 breaks too; diagnosis puts it on top of the same incident.
     world.bad.add('v2');
     await world.run(5);
-    const V2 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v2', version: 'v2' }, 'errors');
+    const V2 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v2', version: 'v2' }, 'errors', 0.8);
     cp.diagnosis.incidents.saveCauses(inc.id, [V2, V3], clock.now());
     cp.diagnosis.incidents.addTimeline(inc.id, { at: clock.now(), kind: 'top-cause', text: 'top cause: version v2' });
     const before = cp.recovery.actions(inc.id).length;
