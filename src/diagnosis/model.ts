@@ -119,6 +119,19 @@ export interface Incident {
   timeline: TimelineEntry[];
 }
 
+/** One incident in a list (GET /api/v1/incidents, `meshmedic incidents`): counts and the top cause, not the evidence. */
+export interface IncidentSummary {
+  id: string;
+  status: IncidentStatus;
+  namespace: string;
+  subject: string;
+  openedAt: number;
+  onsetAt: number;
+  closedAt?: number;
+  detections: number;
+  topCause?: { summary: string; score: number; kind: string; target: CauseTarget };
+}
+
 /** `reviews-v2-0.bookinfo (instance)`, `edge productpage-v1 -> reviews.bookinfo`: a target in one phrase. */
 export function describeTarget(t: CauseTarget): string {
   const ns = t.namespace;

@@ -5,7 +5,7 @@ import { incidentsPage } from './incidents.js';
 import { configPage } from './config.js';
 import { tracesPage } from './traces.js';
 import { summaryPage } from './summary.js';
-import type { ControlPlaneStatus, IncidentListItem } from './types.js';
+import type { ControlPlaneStatus, IncidentSummary } from './types.js';
 
 // The dashboard's shell: a hash router (#/graph, #/incidents/<id>, #/traces/<id>, ...) that
 // mounts one page at a time. A page is `(root, params) => cleanup?`; the cleanup stops its
@@ -40,7 +40,7 @@ async function refreshStatus(): Promise<void> {
   try {
     const s = await api<ControlPlaneStatus>('/api/v1/status');
     byId('status-line').replaceChildren(h('div', {}, `config v${s.configVersion}`), h('div', {}, `${s.proxies?.synced ?? 0}/${s.proxies?.known ?? 0} proxies synced`));
-    const open = await apiOptional<{ incidents: IncidentListItem[] }>('/api/v1/incidents?status=open');
+    const open = await apiOptional<{ incidents: IncidentSummary[] }>('/api/v1/incidents?status=open');
     const badge = byId('open-count');
     const n = open?.incidents.length ?? 0;
     badge.hidden = n === 0;

@@ -3,7 +3,7 @@ import { api, apiOptional } from './api.js';
 import { elementIdsFor, describeTarget } from './cause-target.js';
 import { errorBox, h, header, HEALTH_COLOURS, ms, pct, rps } from './format.js';
 import { nodePanel } from './node-panel.js';
-import type { GraphEdge, GraphNode, IncidentListItem, TrafficGraph } from './types.js';
+import type { GraphEdge, GraphNode, IncidentSummary, TrafficGraph } from './types.js';
 
 // The traffic graph (GET /api/v1/graph): services and workloads (or instances) as nodes, edges
 // with rps, 5xx share, p99, response flags and an mTLS mark; colours by Kiali's health. Every 5 s
@@ -78,7 +78,7 @@ export async function graphPage(root: HTMLElement): Promise<() => void> {
 
   async function refresh(relayout = false): Promise<void> {
     try {
-      const [graph, open] = await Promise.all([api<TrafficGraph>(`/api/v1/graph?level=${levelSelect.value}&window=1m`), apiOptional<{ incidents: IncidentListItem[] }>('/api/v1/incidents?status=open')]);
+      const [graph, open] = await Promise.all([api<TrafficGraph>(`/api/v1/graph?level=${levelSelect.value}&window=1m`), apiOptional<{ incidents: IncidentSummary[] }>('/api/v1/incidents?status=open')]);
       const els = elements(graph);
       const ids = els.map((e) => e.data.id).sort().join('|');
       if (relayout || ids !== shownIds) {
@@ -107,7 +107,7 @@ export async function graphPage(root: HTMLElement): Promise<() => void> {
   };
 }
 
-function markRootCause(cy: cytoscape.Core, banner: HTMLElement, incidents: IncidentListItem[]): void {
+function markRootCause(cy: cytoscape.Core, banner: HTMLElement, incidents: IncidentSummary[]): void {
   cy.elements().removeClass('root-cause');
   const inc = incidents.find((i) => i.topCause);
   if (!inc?.topCause) {

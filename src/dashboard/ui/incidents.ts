@@ -2,7 +2,7 @@ import { api, apiOptional } from './api.js';
 import { describeTarget } from './cause-target.js';
 import { ago, dateTime, empty, h, header, time } from './format.js';
 import { recoverySection } from './recovery.js';
-import type { Detection, IncidentDetail, IncidentListItem, RankedCause, TimelineEntry } from './types.js';
+import type { Detection, IncidentDetail, IncidentSummary, RankedCause, TimelineEntry } from './types.js';
 
 // Incidents (GET /api/v1/incidents, /api/v1/incidents/:id): the list, and one incident with its
 // detections, timeline, ranked causes with their evidence, and recovery's actions.
@@ -17,7 +17,7 @@ async function incidentList(root: HTMLElement): Promise<() => void> {
   const body = h('div', { id: 'incident-list' });
   root.append(header('Incidents', 'Opened by detection, ranked by diagnosis; newest first'), body);
   const draw = async (): Promise<void> => {
-    const res = await apiOptional<{ incidents: IncidentListItem[] }>('/api/v1/incidents?limit=100');
+    const res = await apiOptional<{ incidents: IncidentSummary[] }>('/api/v1/incidents?limit=100');
     if (!res) return body.replaceChildren(empty('Diagnosis is not running on this control plane.'));
     if (res.incidents.length === 0) return body.replaceChildren(empty('No incidents. Everything the checks watch is within its SLO.'));
     body.replaceChildren(h('table', { class: 'table' },

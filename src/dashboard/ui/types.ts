@@ -2,10 +2,10 @@
 // (imported as types only: nothing of the server is loaded in the browser), and the shapes of
 // the dashboard's own endpoints.
 
-import type { CauseTarget, Incident, IncidentStatus } from '../../diagnosis/model.js';
+import type { Incident } from '../../diagnosis/model.js';
 import type { RecoveryAction } from '../../recovery/model.js';
 
-export type { CauseTarget, Detection, RankedCause, TimelineEntry } from '../../diagnosis/model.js';
+export type { CauseTarget, Detection, IncidentSummary, RankedCause, TimelineEntry } from '../../diagnosis/model.js';
 export type { ActionState, RecoveryAction, SloFigures } from '../../recovery/model.js';
 export type { GraphEdge, GraphNode, TrafficGraph } from '../../telemetry/graph/types.js';
 export type { SpanNode, TraceSummary, TraceView } from '../../telemetry/tracing/trace-source.js';
@@ -13,19 +13,6 @@ export type { SpanNode, TraceSummary, TraceView } from '../../telemetry/tracing/
 /** GET /api/v1/incidents/:id: the incident and, once recovery has acted, its actions. */
 export interface IncidentDetail extends Incident {
   actions?: RecoveryAction[];
-}
-
-/** One row of GET /api/v1/incidents (src/diagnosis/incidents/incident-store.ts's IncidentSummary). */
-export interface IncidentListItem {
-  id: string;
-  status: IncidentStatus;
-  namespace: string;
-  subject: string;
-  openedAt: number;
-  onsetAt: number;
-  closedAt?: number;
-  detections: number;
-  topCause?: { summary: string; score: number; kind: string; target: CauseTarget };
 }
 
 /** GET /api/v1/dashboard/config: a resource of the store with its analysis messages. */

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { openStateDatabase } from '../../util/state-database.js';
-import type { CauseTarget, Detection, Incident, IncidentStatus, RankedCause, TimelineEntry } from '../model.js';
+import type { CauseTarget, Detection, Incident, IncidentStatus, IncidentSummary, RankedCause, TimelineEntry } from '../model.js';
+
+export type { IncidentSummary } from '../model.js';
 import { INCIDENTS_SCHEMA } from './schema.js';
 
 // Incidents in SQLite: one row per incident, its detections (one per check and subject, with
@@ -14,18 +16,6 @@ export class IncidentStoreError extends Error {
     super(message);
     this.name = 'IncidentStoreError';
   }
-}
-
-export interface IncidentSummary {
-  id: string;
-  status: IncidentStatus;
-  namespace: string;
-  subject: string;
-  openedAt: number;
-  onsetAt: number;
-  closedAt?: number;
-  detections: number;
-  topCause?: { summary: string; score: number; kind: string; target: CauseTarget };
 }
 
 interface IncidentRow {
