@@ -195,9 +195,12 @@ export class RecoveryService {
     const lastTop = [...inc.timeline].reverse().find((e) => e.kind === 'top-cause');
     const topSince = lastTop?.at ?? inc.openedAt;
     // Wait for the ranking to settle (the first one may still be moving as evidence arrives),
-    // unless the top cause's evidence is already decisive: each second waited is users failing.
+    // unless the top cause's evidence is already decisive, or the ranking has kept moving for
+    // `actWithinMs` (two causes trading places): each second waited is users failing, and
+    // verification rolls back an action that does not help.
     const decisive = inc.causes[0].score >= this.settingsNow.decisiveScore;
-    if (!decisive && now - topSince < this.settingsNow.stableCauseMs) return;
+    const waitedLong = actions.length === 0 && now - inc.openedAt >= this.settingsNow.actWithinMs;
+    if (!decisive && !waitedLong && now - topSince < this.settingsNow.stableCauseMs) return;
     const pending = actions.filter((a) => a.state === 'proposed');
     const newest = Math.max(...actions.map((a) => a.createdAt), Number.NEGATIVE_INFINITY);
     if (actions.length === 0 || newest < topSince) {

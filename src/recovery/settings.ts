@@ -15,6 +15,8 @@ export interface RecoverySettings {
   stableCauseMs: number;
   /** A top cause scored at least this (0..1) is acted on without waiting for `stableCauseMs`: the evidence is decisive. 1: always wait. */
   decisiveScore: number;
+  /** While the ranking keeps moving, act on the top cause of the moment once the incident has been open this long (ms). */
+  actWithinMs: number;
   /** Never quarantine more than this share of a service's instances (0..1). */
   maxQuarantineShare: number;
   /** Keep at least this share of a service's instances ready and serving (0..1). */
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: RecoverySettings = {
   verifyWindowMs: 10_000,
   stableCauseMs: 3000,
   decisiveScore: 0.9,
+  actWithinMs: 10_000,
   maxQuarantineShare: 0.5,
   minHealthyShare: 0.5,
   maxActionsPerMinute: 6,
@@ -46,6 +49,7 @@ const RANGES: Record<Exclude<keyof RecoverySettings, 'auto'>, [number, number]> 
   verifyWindowMs: [1000, 600_000],
   stableCauseMs: [0, 600_000],
   decisiveScore: [0, 1],
+  actWithinMs: [0, 3_600_000],
   maxQuarantineShare: [0, 1],
   minHealthyShare: [0, 1],
   maxActionsPerMinute: [1, 1000],

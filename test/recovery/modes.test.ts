@@ -79,6 +79,29 @@ describe('recovery modes and policy', () => {
     assert.deepEqual(cp.recovery.actions(inc.id).map((a) => [a.kind, a.state]), [['shift-traffic', 'proposed']]);
   });
 
+  test('a ranking that keeps moving: the top cause of the moment is proposed once the incident is actWithinMs old', async () => {
+    const { cp, clock, world } = await setup({ actWithinMs: 8000 });
+    const t0 = clock.now();
+    world.bad.add('v3');
+    await world.run(2);
+    const V2 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v2', version: 'v2' }, 'errors', 0.7);
+    const inc = incident(cp, [V3, V2], clock.now(), t0);
+    for (let i = 0; i < 8; i++) {
+      // The two causes trade places every 2 s: never stable for 3 s.
+      const order = i % 4 < 2 ? [V3, V2] : [V2, V3];
+      if (i % 2 === 0) {
+        cp.diagnosis.incidents.saveCauses(inc.id, order, clock.now());
+        cp.diagnosis.incidents.addTimeline(inc.id, { at: clock.now(), kind: 'top-cause', text: `top cause: ${order[0].summary}` });
+      }
+      await cp.recovery.tick();
+      assert.equal(cp.recovery.actions(inc.id).length, 0, `nothing proposed at ${i} s`);
+      await world.step();
+    }
+    await cp.recovery.tick();
+    const proposed = cp.recovery.actions(inc.id);
+    assert.ok(proposed.length > 0 && proposed.every((a) => a.state === 'proposed'), JSON.stringify(proposed.map((a) => [a.kind, a.state])));
+  });
+
   test('auto mode: the control plane runs the plan by itself', async () => {
     const { cp, clock, world } = await setup({ auto: true });
     const t0 = clock.now();
