@@ -79,7 +79,10 @@ spec:
   - {name: v3, labels: {version: v3}}
 `;
 
-export const REVIEWS_VS_50_50 = `
+/** The reviews VirtualService with one route to these subsets (weights when given). */
+export function reviewsVirtualService(route: Array<{ subset: string; weight?: number }>): string {
+  const dest = route.map((d) => `    - {destination: {host: reviews, subset: ${d.subset}}${d.weight !== undefined ? `, weight: ${d.weight}` : ''}}`).join('\n');
+  return `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews, namespace: bookinfo}
@@ -87,6 +90,8 @@ spec:
   hosts: [reviews]
   http:
   - route:
-    - {destination: {host: reviews, subset: v1}, weight: 50}
-    - {destination: {host: reviews, subset: v3}, weight: 50}
+${dest}
 `;
+}
+
+export const REVIEWS_VS_50_50 = reviewsVirtualService([{ subset: 'v1', weight: 50 }, { subset: 'v3', weight: 50 }]);

@@ -40,6 +40,18 @@ function incident(cp: Mesh['cp'], causes: RankedCause[], at: number, onset: numb
 // Scored below `decisiveScore` (0.9): recovery waits for the ranking to settle.
 const V3 = cause({ kind: 'version', namespace: NS, service: 'reviews', workload: 'reviews-v3', version: 'v3' }, 'errors', 0.8);
 
+/** v3 starts answering 500; 5 s later an incident blames it; 3 s later (stable) recovery ticks. */
+async function v3BreaksAndIsBlamed(settings: Partial<typeof DEFAULT_SETTINGS>) {
+  const { cp, clock, world } = await setup(settings);
+  const t0 = clock.now();
+  world.bad.add('v3');
+  await world.run(5);
+  const inc = incident(cp, [V3], clock.now(), t0);
+  await world.run(3);
+  await cp.recovery.tick();
+  return { cp, clock, world, inc };
+}
+
 async function settle(world: World, done: () => boolean, max = 40): Promise<void> {
   for (let i = 0; i < max && !done(); i++) await world.step();
   assert.ok(done(), 'not settled');
@@ -103,13 +115,7 @@ describe('recovery modes and policy', () => {
   });
 
   test('auto mode: the control plane runs the plan by itself', async () => {
-    const { cp, clock, world } = await setup({ auto: true });
-    const t0 = clock.now();
-    world.bad.add('v3');
-    await world.run(5);
-    const inc = incident(cp, [V3], clock.now(), t0);
-    await world.run(3);
-    await cp.recovery.tick();
+    const { cp, world, inc } = await v3BreaksAndIsBlamed({ auto: true });
     await settle(world, () => cp.recovery.actions(inc.id).some((a) => FINAL_STATES.includes(a.state)));
     const [a] = cp.recovery.actions(inc.id);
     assert.deepEqual([a.kind, a.state, a.mode], ['shift-traffic', 'verified', 'auto'], a.reason);
@@ -117,13 +123,7 @@ describe('recovery modes and policy', () => {
   });
 
   test('auto mode: a second fault joins the open incident after a verified action; its cause is planned for, the treated one is not', async () => {
-    const { cp, clock, world } = await setup({ auto: true });
-    const t0 = clock.now();
-    world.bad.add('v3');
-    await world.run(5);
-    const inc = incident(cp, [V3], clock.now(), t0);
-    await world.run(3);
-    await cp.recovery.tick();
+    const { cp, clock, world, inc } = await v3BreaksAndIsBlamed({ auto: true });
     await settle(world, () => cp.recovery.actions(inc.id).some((a) => a.state === 'verified'));
     const first = cp.recovery.actions(inc.id).filter((a) => a.state === 'verified');
     assert.deepEqual(first.map((a) => [a.kind, a.cause.version]), [['shift-traffic', 'v3']]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseSlo } from '../../src/diagnosis/detection/slo.js';
 import { FINAL_STATES } from '../../src/recovery/model.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { cause, mesh, NS, openIncident, put, REVIEWS_DR, type Mesh } from './fixture.js';
+import { cause, mesh, NS, openIncident, put, REVIEWS_DR, reviewsVirtualService, type Mesh } from './fixture.js';
 import { World } from './world.js';
 
 // Verification judges what an action fixed. All of reviews' traffic goes to v1 (10 ms); v1
@@ -15,16 +15,7 @@ import { World } from './world.js';
 
 const START = 1_796_000_000_000;
 
-const REVIEWS_TO_V1 = `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews, namespace: bookinfo}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - {destination: {host: reviews, subset: v1}}
-`;
+const REVIEWS_TO_V1 = reviewsVirtualService([{ subset: 'v1' }]);
 
 async function until(world: World, done: () => boolean, maxSeconds = 60): Promise<void> {
   for (let i = 0; i < maxSeconds && !done(); i++) await world.step();
