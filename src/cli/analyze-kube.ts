@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import type { Change } from '../config/store.js';
 import { loadPaths } from '../config/loader.js';
 import { levelAtLeast, type Level } from '../config/analysis/catalogue.js';
 import { formatLog, toOutputObject } from '../config/analysis/message.js';
 import { DiagnosisService, type DiagnosisReport } from '../diagnosis/diagnosis-service.js';
 import { hostsOf } from '../diagnosis/signals/config-signals.js';
 import { overlay, readCluster, type ClusterState } from '../platform/kube/cluster-state.js';
+import { recordRead } from '../platform/kube/config-history.js';
+import { ZipkinTraceSource } from '../platform/kube/zipkin-traces.js';
+import { DEFAULT_SLO } from '../diagnosis/detection/slo.js';
+import { StateDir } from '../platform/local/state-dir.js';
 import { contextNamespace } from '../platform/kube/kubeconfig.js';
 import { podInstances } from '../platform/kube/pod-instances.js';
 import { systemClock } from '../proxy/clock.js';
@@ -23,8 +28,9 @@ import { kubeClient, platformOptions, withKubeErrors, type PlatformOptions } fro
 // same kind, namespace and name), the mesh config is istiod's ConfigMap unless --meshconfig is
 // given, and the messages are those of the namespace (-n, default: the kubeconfig context's) or
 // of all (-A). With --prometheus the runtime findings of diagnosis follow, read from
-// Prometheus's Istio metrics: the checks failing now and the ranked causes, as `analyze` prints
-// them for the local mesh. Output and exit codes are analyze's (79: issues found).
+// Prometheus's Istio metrics (plus Zipkin's traces with --traces, and the config change history
+// recorded in the state database): the checks failing now and the ranked causes, as `analyze`
+// prints them for the local mesh. Output and exit codes are analyze's (79: issues found).
 
 export interface KubeAnalyzeOptions {
   namespace: string;
@@ -36,6 +42,7 @@ export interface KubeAnalyzeOptions {
   suppress: string[];
   resource?: string;
   window?: string;
+  stateDir?: string;
 }
 
 export async function analyzeKube(paths: string[], opts: KubeAnalyzeOptions, cmd: Command, format: OutputFormat, failureThreshold: Level, outputThreshold: Level): Promise<void> {
@@ -55,7 +62,18 @@ export async function analyzeKube(paths: string[], opts: KubeAnalyzeOptions, cmd
     });
     let messages = outcome.messages.filter((m) => levelAtLeast(m.level, outputThreshold));
     const scope = opts.allNamespaces ? 'all namespaces' : `namespace: ${namespace}`;
-    const runtime = p.prometheus ? await diagnoseFromPrometheus(p, state, loaded.resources, opts.allNamespaces ? null : namespace, opts.resource, windowMs) : undefined;
+    let runtime: DiagnosisReport | undefined;
+    if (p.prometheus) {
+      // Runtime diagnosis reads config changes from the history this read adds to.
+      const { history, note } = recordRead(new StateDir(opts.stateDir).root, client.serverUrl, state.served.values(), state.objects);
+      if (note) process.stderr.write(`Note: ${note}\n`);
+      try {
+        const changes = history?.changes() ?? [];
+        runtime = await diagnoseFromPrometheus(p, state, loaded.resources, opts.allNamespaces ? null : namespace, opts.resource, windowMs, () => changes);
+      } finally {
+        history?.close();
+      }
+    }
     if (runtime && opts.resource) {
       const host = `${opts.resource}.${namespace}.svc.cluster.local`;
       messages = messages.filter((m) => m.resource && hostsOf(m.resource).some((h) => h === host));
@@ -86,14 +104,29 @@ export async function analyzeKube(paths: string[], opts: KubeAnalyzeOptions, cmd
  * as its registry and Prometheus as its metrics source. One on-demand ranking: the last minute
  * (or --window) against the baseline before it.
  */
-export async function diagnoseFromPrometheus(p: PlatformOptions, state: ClusterState, resources: ClusterState['loaded']['resources'], namespace: string | null, service?: string, windowMs?: number): Promise<DiagnosisReport> {
+export async function diagnoseFromPrometheus(p: PlatformOptions, state: ClusterState, resources: ClusterState['loaded']['resources'], namespace: string | null, service?: string, windowMs?: number, changes?: () => readonly Change[]): Promise<DiagnosisReport> {
   const metrics = new PrometheusSource({ url: p.prometheus! });
   const instances = podInstances(state.objects.get('Pod') ?? []);
-  const diagnosis = new DiagnosisService({ metrics, resources: () => resources, instances: () => instances, configVersion: () => 1 }, systemClock, { detection: false, outlierEvents: false });
+  const traces = p.traces ? await fetchTraces(p.traces, windowMs) : undefined;
+  // Config changes: the history meshmedic recorded of the cluster's Istio objects (config-history.ts).
+  const diagnosis = new DiagnosisService({ metrics, resources: () => resources, instances: () => instances, configVersion: () => 1, ...(changes && { changes }), ...(traces && { traces }) }, systemClock, { detection: false, outlierEvents: false });
   try {
     return await diagnosis.diagnose({ namespace, ...(service && { service }), ...(windowMs !== undefined && { windowMs }) });
   } finally {
     await diagnosis.stop();
     await metrics.close();
+  }
+}
+
+/** The traces of the window and its baseline from Zipkin (--traces); a query that fails is said and left out, as diagnosis does with any input. */
+async function fetchTraces(url: string, windowMs = 60_000): Promise<ZipkinTraceSource | undefined> {
+  const traces = new ZipkinTraceSource({ url });
+  const now = Date.now();
+  try {
+    await traces.refresh(now - windowMs - DEFAULT_SLO.baselineMs - 5000, now);
+    return traces;
+  } catch (e) {
+    process.stderr.write(`Note: no traces: ${(e as Error).message}\n`);
+    return undefined;
   }
 }

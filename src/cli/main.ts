@@ -17,6 +17,7 @@ import { registerStat } from './stat.js';
 import { registerGraph } from './graph.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDemo } from './demo.js';
+import { registerController } from './controller.js';
 import { addPlatformOptions } from './platform-options.js';
 import { EXIT_DATA_ERROR, EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from './exit-codes.js';
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerGraph(program);
   registerDashboard(program);
   registerDemo(program);
+  registerController(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

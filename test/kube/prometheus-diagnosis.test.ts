@@ -156,7 +156,7 @@ test('a bad workload: the embedded store and Prometheus give the same top cause'
   assert.ok(p.detections.length > 0 && e.detections.length > 0, 'both see the SLO fail');
 
   // The kube CLI: cluster state from the (recorded) API server, metrics from Prometheus.
-  const r = await runCliAsync(['analyze', '--platform', 'kube', '--kubeconfig', api!.kubeconfig, '--prometheus', prom!.url, '-n', 'shop', '--window', '10s', '-o', 'json']);
+  const r = await runCliAsync(['analyze', '--platform', 'kube', '--kubeconfig', api!.kubeconfig, '--prometheus', prom!.url, '-n', 'shop', '--window', '10s', '-o', 'json'], { MESHMEDIC_HOME: join(home, 'kube') });
   assert.equal(r.code, 79, `analyze exits 79 with runtime issues:\n${r.stderr}`);
   const report = JSON.parse(r.stdout) as { staticFindings: unknown[]; runtime: DiagnosisReport };
   assert.equal(top(report.runtime), top(p), 'analyze --platform kube --prometheus names the same top cause');

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { kindByName } from '../../src/controlplane/kind-names.js';
 import { ConfigStore } from '../../src/config/store.js';
 import type { RankedCause } from '../../src/diagnosis/model.js';
 import { ClusterWatcher } from '../../src/platform/kube/cluster-watch.js';
+import { ConfigHistory, historyFile } from '../../src/platform/kube/config-history.js';
 import { readCluster } from '../../src/platform/kube/cluster-state.js';
 import { discoverKinds } from '../../src/platform/kube/discovery.js';
 import { KubeClient } from '../../src/platform/kube/kube-client.js';
@@ -23,9 +23,9 @@ import { runCliAsync } from './cli-async.js';
 import { startRecordedApiServer, type RecordedApiServer } from './recorded-api-server.js';
 
 // Done when: `meshmedic recover --platform kube --dry-run` on recorded cluster state prints valid
-// Istio YAML for each action type. The causes (one file of config causes, one of platform
-// causes) reach every action but revert-config, whose history comes from a watch (third test).
-// Every object it would apply goes through `meshmedic analyze` (schema validation: a bad field
+// Istio YAML for each action type. Three cause files (config causes, platform causes, config
+// changes) reach every registered action; revert-config's history is recorded by a watch (as the
+// controller runs it) in the state database, which the later CLI run reads. Every object it would apply goes through `meshmedic analyze` (schema validation: a bad field
 // exits 65), nothing is written to the cluster. Then the kube platform carries the actions out
 // against the same server: server-side apply with field manager meshmedic and the action label,
 // exact revert, quarantine and its lifting, pod restart, rollout restart, scale and its undo.
@@ -45,17 +45,51 @@ after(async () => {
 
 const client = () => new KubeClient(loadKubeConfig({ kubeconfig: api.kubeconfig }));
 
+/**
+ * The change history a later run reads: a watch with the history recorder (as the controller
+ * runs it) sees ratings' VirtualService change (MODIFIED) and a new one created (ADDED), both
+ * replayed by the recorded API server's watch stream.
+ */
+async function recordChanges(home: string): Promise<{ original: Record<string, any> }> {
+  const c = client();
+  const history = new ConfigHistory(historyFile(home), c.serverUrl);
+  const served = await discoverKinds(c);
+  const watcher = new ClusterWatcher(c, new ConfigStore(), [...served.values()].filter((k) => ['VirtualService', 'DestinationRule'].includes(k.info.id)), { backoffMs: 10, history });
+  const original = structuredClone(api.objects('virtualservices').find((o) => o.metadata.name === 'ratings')!);
+  try {
+    await watcher.start();
+    const broken = structuredClone(original);
+    broken.spec.http[0].route[0].destination.subset = 'v9';
+    api.put('virtualservices', broken);
+    api.put('virtualservices', { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'ratings-mirror', namespace: 'bookinfo' }, spec: { hosts: ['ratings'], http: [{ route: [{ destination: { host: 'ratings', subset: 'v1' } }], mirror: { host: 'ratings', subset: 'v1' } }] } });
+    const deadline = Date.now() + 5000;
+    while (history.versionsOf('VirtualService', 'bookinfo', 'ratings').length < 2 || history.versionsOf('VirtualService', 'bookinfo', 'ratings-mirror').length < 1) {
+      assert.ok(Date.now() < deadline, 'the watch events reach the history');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    watcher.stop();
+    history.close();
+  }
+  return { original };
+}
+
 test('recover --platform kube --dry-run prints valid Istio YAML for each action type, and writes nothing', async () => {
+  const home = join(dir, 'home');
+  const env = { MESHMEDIC_HOME: home };
+  const { original } = await recordChanges(home);
   const seen = new Set<ActionKind>();
   const applied: unknown[] = [];
-  for (const file of ['causes-config.json', 'causes-platform.json']) {
+  const reverts: KubePlannedAction[] = [];
+  for (const file of ['causes-config.json', 'causes-platform.json', 'causes-revert.json']) {
     const before = api.requests.length;
-    const r = await runCliAsync(['recover', '--platform', 'kube', '--kubeconfig', api.kubeconfig, '--dry-run', '--causes', join(fixtures, file), '-o', 'yaml']);
+    const r = await runCliAsync(['recover', '--platform', 'kube', '--kubeconfig', api.kubeconfig, '--dry-run', '--causes', join(fixtures, file), '-o', 'yaml'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(api.requests.slice(before).filter((q) => q.method !== 'GET').map((q) => `${q.method} ${q.path}`), [], 'a dry run sends only GETs');
     const plan = parse(r.stdout) as { actions: KubePlannedAction[]; notes: string[] };
     for (const a of plan.actions) {
       seen.add(a.kind);
+      if (a.kind === 'revert-config') reverts.push(a);
       assert.ok(a.requests.length > 0, `${a.kind} has requests`);
       assert.equal(a.rejected, undefined, `${a.kind} passes the safety limits: ${a.rejected}`);
       for (const q of a.requests) {
@@ -68,12 +102,22 @@ test('recover --platform kube --dry-run prints valid Istio YAML for each action 
       }
     }
     // The log form prints the same YAML documents.
-    const log = await runCliAsync(['recover', '--platform', 'kube', '--kubeconfig', api.kubeconfig, '--dry-run', '--causes', join(fixtures, file)]);
+    const log = await runCliAsync(['recover', '--platform', 'kube', '--kubeconfig', api.kubeconfig, '--dry-run', '--causes', join(fixtures, file)], env);
     assert.equal(log.code, 0, log.stderr);
     for (const a of plan.actions) assert.ok(log.stdout.includes(`# ${a.kind}: ${a.summary}`));
   }
-  const every = ACTIONS.map((d) => d.kind).filter((k) => k !== 'revert-config');
-  assert.deepEqual([...seen].sort(), every.sort(), 'every action type but revert-config (see the watch test)');
+  assert.deepEqual([...seen].sort(), ACTIONS.map((d) => d.kind).sort(), 'every registered action type');
+  // revert-config from the recorded history: ratings' previous spec applied back (server-side
+  // apply, labelled), the VirtualService meshmedic saw created deleted.
+  const back = reverts.flatMap((a) => a.requests).find((q) => q.path.endsWith('/virtualservices/ratings'))!;
+  assert.equal(back.method, 'PATCH');
+  assert.deepEqual(back.body!.spec, original.spec, 'the object as it was before the change');
+  const gone = reverts.flatMap((a) => a.requests).find((q) => q.path.endsWith('/virtualservices/ratings-mirror'))!;
+  assert.equal(gone.method, 'DELETE');
+  // Without the history (another state directory: a first look at the cluster) there is nothing to revert.
+  const fresh = await runCliAsync(['recover', '--platform', 'kube', '--kubeconfig', api.kubeconfig, '--dry-run', '--causes', join(fixtures, 'causes-revert.json'), '-o', 'json'], { MESHMEDIC_HOME: join(dir, 'fresh') });
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.deepEqual((JSON.parse(fresh.stdout) as { actions: unknown[] }).actions, []);
   // analyze's own validation of everything the plans would apply.
   const file = join(dir, 'applied.yaml');
   writeFileSync(file, applied.map((o) => stringify(o)).join('---\n'));
@@ -83,6 +127,9 @@ test('recover --platform kube --dry-run prints valid Istio YAML for each action 
   // And a broken object would have been caught: the same check fails on a bad field.
   writeFileSync(file, stringify({ ...(applied[0] as object), spec: { hosts: 'reviews', http: [{ route: [{ destination: { host: 'reviews' }, weight: 'half' }] }] } }));
   assert.equal((await runCliAsync(['analyze', '-A', file])).code, 65);
+  // The cluster as the other tests expect it.
+  api.put('virtualservices', original);
+  api.remove('virtualservices', 'bookinfo', 'ratings-mirror');
 });
 
 test('the kube platform carries actions out with the requests the dry run shows', async () => {
@@ -156,39 +203,4 @@ test('the kube platform carries actions out with the requests the dry run shows'
   assert.match(restartedAt, /^\d{4}-\d\d-\d\dT/);
   // A pod that went away (restarted) has no quarantine left to lift.
   await platform.quarantine('bookinfo', pod, false);
-});
-
-test('revert-config on a cluster: the change history comes from the watch', { timeout: 120_000 }, async () => {
-  const c = client();
-  const store = new ConfigStore();
-  const served = await discoverKinds(c);
-  const watcher = new ClusterWatcher(c, store, [...served.values()].filter((k) => ['VirtualService', 'DestinationRule', 'Pod', 'Service', 'Deployment'].includes(k.info.id)), { backoffMs: 10 });
-  try {
-    await watcher.start();
-    const before = store.get('VirtualService', 'bookinfo', 'ratings')!;
-    const broken = structuredClone(api.objects('virtualservices').find((o) => o.metadata.name === 'ratings')!);
-    broken.spec.http[0].route[0].destination.subset = 'v9';
-    api.put('virtualservices', broken);
-    const deadline = Date.now() + 5000;
-    while (store.get('VirtualService', 'bookinfo', 'ratings')!.raw.spec.http[0].route[0].destination.subset !== 'v9') {
-      assert.ok(Date.now() < deadline, 'the change reaches the store');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const version = store.version;
-    const cause: RankedCause = { target: { kind: 'config-change', namespace: 'bookinfo', resource: { kind: 'VirtualService', namespace: 'bookinfo', name: 'ratings', configVersion: version } }, score: 0.9, summary: 'VirtualService bookinfo/ratings changed', evidence: [] };
-    const state = await readCluster(c);
-    const ctx = { ...planContext(state, [cause]), resources: (kind: string, ns?: string) => store.list(kindByName(kind)!.id, ns), changes: () => store.changesSince(0) };
-    const plan = planRecovery({ id: 'i2', causes: [cause] }, ctx);
-    const revert = plan.actions.find((a) => a.kind === 'revert-config');
-    assert.ok(revert, `revert-config proposed; notes: ${plan.notes.join('; ')}`);
-    const [req] = actionRequests(clusterView(state), revert, 'a9');
-    assert.equal(req.contentType, 'application/apply-patch+yaml');
-    assert.deepEqual(req.body!.spec, before.raw.spec, 'the object as it was before the change');
-    const file = join(dir, 'revert.yaml');
-    writeFileSync(file, stringify(req.body));
-    const check = await runCliAsync(['analyze', '-A', file]);
-    assert.ok(check.code === 0 || check.code === 79, check.stderr);
-  } finally {
-    watcher.stop();
-  }
 });

@@ -4,6 +4,7 @@ import type { ConfigStore } from '../../config/store.js';
 import { systemClock, type Clock, type TimerHandle } from '../../proxy/clock.js';
 import { loadObjects, normalizeItem } from './cluster-objects.js';
 import { collectionPath, type ServedKind } from './discovery.js';
+import type { ConfigHistory } from './config-history.js';
 import type { Json, KubeClient, WatchEventType } from './kube-client.js';
 
 // Keeps a ConfigStore equal to the cluster: list each kind, then watch it from the list's
@@ -11,8 +12,9 @@ import type { Json, KubeClient, WatchEventType } from './kube-client.js';
 // it, BOOKMARK moves the resourceVersion on. When the server ends a watch (it does every few
 // minutes) the watch resumes from the last resourceVersion; when that is too old (410 Gone) the
 // kind is listed again and the store brought level with it, without touching objects that did
-// not change (the store's history is what diagnosis reads as config changes). Reconnects back
-// off on the injected clock.
+// not change. Every version of an Istio object seen is handed to the config history
+// (config-history.ts: what diagnosis reads as config changes on a cluster, and revert-config puts
+// back). Reconnects back off on the injected clock.
 
 export interface WatcherOptions {
   clock?: Clock;
@@ -20,6 +22,8 @@ export interface WatcherOptions {
   backoffMs?: number;
   maxBackoffMs?: number;
   log?: (line: string) => void;
+  /** Where every version of an Istio object seen (list or event) is recorded (config-history.ts). */
+  history?: Pick<ConfigHistory, 'listed' | 'event'>;
 }
 
 interface KindWatch {
@@ -71,6 +75,7 @@ export class ClusterWatcher {
   private async list(w: KindWatch): Promise<Resource[]> {
     const list = await this.client.list(collectionPath(w.kind));
     w.resourceVersion = list.metadata.resourceVersion;
+    this.record(() => this.opts.history?.listed(w.kind.info, list.items.map((i) => normalizeItem(i, w.kind.apiVersion, w.kind.info.kind))));
     return this.toResources(w, list.items);
   }
 
@@ -99,12 +104,22 @@ export class ClusterWatcher {
     const rv = obj?.metadata?.resourceVersion;
     if (rv) w.resourceVersion = rv;
     if (type === 'BOOKMARK') return;
+    this.record(() => this.opts.history?.event(w.kind.info, type, normalizeItem(obj, w.kind.apiVersion, w.kind.info.kind)));
     if (type === 'DELETED') {
       const ns = w.kind.info.clusterScoped ? '' : (obj.metadata?.namespace ?? '');
       this.store.delete(w.kind.info.id, ns, obj.metadata?.name);
     } else {
       const resources = this.toResources(w, [obj]);
       if (resources.length) this.store.apply(resources);
+    }
+  }
+
+  /** The history is a record: failing to write it (disk full) is said, and the watch goes on. */
+  private record(fn: () => unknown): void {
+    try {
+      fn();
+    } catch (e) {
+      this.opts.log?.(`config history: ${(e as Error).message}`);
     }
   }
 
