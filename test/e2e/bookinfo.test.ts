@@ -1,23 +1,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../cli/helpers.js';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
+import { isAlive } from '../../src/platform/local/state-dir.js';
+import { meshHome } from './mesh-home.js';
 
 // The whole local mesh, as a user runs it: `meshmedic up -f examples/bookinfo` starts the
 // control plane, six sidecars and six applications as processes; requests cross the sidecars;
 // config changes and a control plane crash happen under steady load, and failures are counted.
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.11' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
+const mesh = meshHome('bookinfo', '127.11');
+const { home, env, state, cli } = mesh;
 
 interface Page {
   service: string;
@@ -77,10 +74,7 @@ describe('bookinfo on the local mesh', () => {
 
   after(async () => {
     await productpage?.close();
-    cli(['down']);
-    // Whatever `down` could not stop is stopped here, by PID.
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   test('productpage is assembled from details, reviews and (v2/v3) ratings through the sidecars', async () => {

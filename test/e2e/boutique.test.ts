@@ -1,23 +1,17 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { runCli } from '../cli/helpers.js';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
+import { meshHome } from './mesh-home.js';
 
 // Online Boutique's 11 services on the local mesh: gRPC-style services, and the cart's Redis
 // over plain TCP through the sidecars (a TCP readiness probe gates it).
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-boutique-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.12' };
-const state = new StateDir(home);
+const mesh = meshHome('boutique', '127.12');
+const { env } = mesh;
 
 after(() => {
-  runCli(['down'], undefined, env);
-  for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-  rmSync(home, { recursive: true, force: true });
+  mesh.teardown();
 });
 
 interface Call {

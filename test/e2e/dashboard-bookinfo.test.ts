@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Pool } from 'undici';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
-import { runCli } from '../cli/helpers.js';
+import { meshHome } from './mesh-home.js';
 
 // The dashboard in real headless Chromium on bookinfo under bounded load: the graph shows the
 // services and workloads with traffic, a selected node gets its charts; a trace opens as a
@@ -18,15 +16,8 @@ import { runCli } from '../cli/helpers.js';
 // proposed recovery (traffic shifted back to the good versions) ends verified. Screenshots go to docs/.
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-dashboard-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.22' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
-const ok = (args: string[]) => {
-  const r = cli(args);
-  assert.equal(r.code, 0, `meshmedic ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
+const mesh = meshHome('dashboard', '127.22');
+const { home, state, cli, ok } = mesh;
 
 let upOutput = '';
 let dashboardUrl = '';
@@ -78,9 +69,7 @@ describe('the dashboard on bookinfo in headless Chromium', { timeout: 420_000 },
     await load;
     await browser?.close();
     await productpage?.close();
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   test('up and `meshmedic dashboard` print the URL with the token; without it the mesh answers 401', async () => {

@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 import type { StatRow } from '../../src/telemetry/graph/stat.js';
 import type { GraphEdge, TrafficGraph } from '../../src/telemetry/graph/types.js';
-import { runCli } from '../cli/helpers.js';
+import { meshHome } from './mesh-home.js';
 
 // Bookinfo on the local mesh under bounded load: the control plane scrapes every sidecar each
 // second, and `meshmedic graph -o json` then shows productpage -> reviews -> ratings with
 // traffic (service and workload levels), and `meshmedic stat` lists the four services, each
 // answering every request.
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-graph-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.16' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
+const mesh = meshHome('graph', '127.16');
+const { cli } = mesh;
 const svc = (name: string) => `svc:${name}.bookinfo.svc.cluster.local`;
 
 let productpage: Pool;
@@ -54,9 +48,7 @@ describe('the service graph and stat on bookinfo in the local mesh', { timeout: 
 
   after(async () => {
     await productpage?.close();
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   test('graph -o json: productpage -> reviews -> ratings carry traffic; stat: every service answers 100%', async () => {

@@ -1,15 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { runCli } from '../cli/helpers.js';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 import type { RecoveryAction } from '../../src/recovery/model.js';
+import { meshHome, sleep, until } from './mesh-home.js';
 
 // Recovery on a real local mesh (`meshmedic up`, real processes, addresses in 127.23.0.0/16):
 // under steady load, a bad version of `store` is rolled out with `meshmedic chaos inject
@@ -34,39 +29,13 @@ services:
     replicas: 1
 `;
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-recovery-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.23' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
-const ok = (args: string[]) => {
-  const r = cli(args);
-  assert.equal(r.code, 0, `meshmedic ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
-/** The CLI without blocking this process (runCli's spawnSync would stop the load while it runs). */
-const cliAsync = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
+const mesh = meshHome('recovery', '127.23');
+const { home, cli, ok, cliAsync } = mesh;
 
 let front: Pool;
 let failed = false;
 let load: NodeJS.Timeout | undefined;
 const outcomes: number[] = [];
-
-async function until<T>(what: string, probe: () => T | Promise<T>, good: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (good(v)) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms; last: ${String(JSON.stringify(v)).slice(0, 800)}`);
-    await sleep(500);
-  }
-}
 
 describe('recovery on the local mesh: a bad version is detected, recovered and verified', { timeout: 120_000 }, () => {
   before(async () => {
@@ -90,9 +59,7 @@ describe('recovery on the local mesh: a bad version is detected, recovered and v
     await front?.destroy();
     cli(['chaos', 'clear', '--all']);
     if (failed) for (const f of ['controlplane.log', 'mesh.log']) if (existsSync(join(home, 'logs', f))) console.log(`--- ${f} (last lines)\n${readFileSync(join(home, 'logs', f), 'utf8').split('\n').slice(-40).join('\n')}`);
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   test('chaos bad-version on store -> incident -> recover -r store -> verified', async () => {

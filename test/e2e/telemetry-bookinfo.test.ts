@@ -1,12 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool, request } from 'undici';
-import { runCli } from '../cli/helpers.js';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 import { find, parseExposition, type Sample } from '../telemetry/sidecar-fixture.js';
+import { meshHome } from './mesh-home.js';
 
 // Istio's standard metrics in the whole local mesh: bookinfo under bounded load, then each
 // sidecar's :15090/stats/prometheus must show istio_requests_total and
@@ -14,10 +10,8 @@ import { find, parseExposition, type Sample } from '../telemetry/sidecar-fixture
 // reporters, and no `unknown` for a peer inside the mesh (principals stay `unknown` until mTLS;
 // the test client calling productpage is outside the mesh, so that edge's source is unknown).
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-telemetry-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.13' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
+const mesh = meshHome('telemetry', '127.13');
+const { cli } = mesh;
 
 const STANDARD_LABELS = [
   'reporter', 'source_workload', 'source_canonical_service', 'source_canonical_revision', 'source_workload_namespace', 'source_principal', 'source_app',
@@ -76,9 +70,7 @@ describe('Istio standard metrics on bookinfo in the local mesh', { timeout: 180_
 
   after(async () => {
     await productpage?.close();
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   test('every sidecar shows both metrics with every standard label; peers in the mesh are never unknown', async () => {

@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 import type { OtlpTraceRequest } from '../../src/telemetry/tracing/otlp-json.js';
 import type { SpanNode, TraceSummary, TraceView } from '../../src/telemetry/tracing/trace-source.js';
 import { flattenTree } from '../../src/telemetry/tracing/trace-tree.js';
-import { runCli } from '../cli/helpers.js';
+import { meshHome } from './mesh-home.js';
 
 // Bookinfo on the local mesh, traced: one productpage request yields the spans of productpage,
 // details, reviews and ratings with correct parent links, read back with `meshmedic trace`,
 // and the same spans reach an OTLP collector (a real HTTP server on loopback) given to
 // `meshmedic up --otlp-endpoint`.
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-trace-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.14' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
+const mesh = meshHome('trace', '127.14');
+const { home, cli } = mesh;
 const COLLECTOR_HOST = '127.10.132.1';
 
 let productpage: Pool;
@@ -89,10 +85,8 @@ describe('tracing bookinfo on the local mesh', { timeout: 180_000 }, () => {
 
   after(async () => {
     await productpage?.close();
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
     await new Promise((r) => collector?.close(r));
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   test('one productpage request: spans of productpage, details, reviews and ratings, each under its caller', async () => {
