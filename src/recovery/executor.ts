@@ -1,5 +1,5 @@
 import type { SloConfig } from '../diagnosis/detection/slo.js';
-import type { Incident, TimelineEntry } from '../diagnosis/model.js';
+import type { CauseTarget, Incident, TimelineEntry } from '../diagnosis/model.js';
 import type { Clock } from '../proxy/clock.js';
 import type { Applier } from './applier.js';
 import type { AuditLog } from './audit-log.js';
@@ -174,9 +174,20 @@ export class Executor {
     return this.verify(a);
   }
 
-  private async measure(a: RecoveryAction, inc: Incident | undefined, at: number, latencyAtApply?: Record<string, number>): Promise<SloFigures & { failing: Array<{ check: string; subject: string; value?: number; text?: string }> }> {
+  /** Whether the SLO of what an action for `cause` would watch holds now (nothing to treat). */
+  async holds(cause: CauseTarget, inc: Incident): Promise<boolean> {
+    const at = this.d.clock.now();
+    const r = await this.measureFor(cause, '', inc.onsetAt, inc, at);
+    return r.healthy && r.rps > 0;
+  }
+
+  private measure(a: RecoveryAction, inc: Incident | undefined, at: number, latencyAtApply?: Record<string, number>): Promise<SloFigures & { failing: Array<{ check: string; subject: string; value?: number; text?: string }> }> {
+    return this.measureFor(a.cause, a.kind, a.createdAt, inc, at, latencyAtApply);
+  }
+
+  private async measureFor(cause: CauseTarget, kind: string, createdAt: number, inc: Incident | undefined, at: number, latencyAtApply?: Record<string, number>): Promise<SloFigures & { failing: Array<{ check: string; subject: string; value?: number; text?: string }> }> {
     const slo = this.d.slo();
-    const w = { ...watchFor(a.cause, inc ?? { subject: '', namespace: a.cause.namespace, onsetAt: a.createdAt }, a.kind, slo), latencyAtApply };
+    const w = { ...watchFor(cause, inc ?? { subject: '', namespace: cause.namespace, onsetAt: createdAt }, kind, slo), latencyAtApply };
     try {
       return await this.d.probe.measure(w, at);
     } catch (e) {

@@ -177,13 +177,13 @@ export class RecoveryService {
       const open = this.d.diagnosis.incidents.openIncidents();
       const openIds = new Set(open.map((i) => i.id));
       for (const a of this.audit.inState('proposed')) if (!openIds.has(a.incidentId) && !this.busy.has(a.incidentId)) this.executor.supersede(a.id, `incident ${a.incidentId} closed`);
-      for (const inc of open) this.propose(inc, now);
+      for (const inc of open) await this.propose(inc, now);
     } finally {
       this.ticking = false;
     }
   }
 
-  private propose(inc: Incident, now: number): void {
+  private async propose(inc: Incident, now: number): Promise<void> {
     if (this.busy.has(inc.id) || inc.causes.length === 0) return;
     const actions = this.audit.byIncident(inc.id);
     if (actions.some((a) => a.state === 'applying' || a.state === 'verifying')) return;
@@ -204,7 +204,10 @@ export class RecoveryService {
     const pending = actions.filter((a) => a.state === 'proposed');
     const newest = Math.max(...actions.map((a) => a.createdAt), Number.NEGATIVE_INFINITY);
     if (actions.length === 0 || newest < topSince) {
-      // First plan, or the top cause moved since the last one.
+      // First plan, or the top cause moved since the last one. After a verified action, only if
+      // what the new cause is about still fails now: once a fix holds, the ranking may still
+      // name the same fault by another of its faces (the instance of a version shifted away).
+      if (treated.size > 0 && (await this.executor.holds(inc.causes[0].target, inc))) return;
       for (const old of pending) this.executor.supersede(old.id, 'the top cause changed');
       const plan = planRecovery({ ...inc, causes: inc.causes.filter((c) => !treated.has(targetKey(c.target))) }, this.context(inc));
       for (const n of plan.notes) this.log(`${inc.id}: ${n}`);

@@ -147,6 +147,20 @@ describe('recovery modes and policy', () => {
     assert.deepEqual(vs?.raw.spec.http[0].route.map((d: any) => d.destination.subset), ['v1']);
   });
 
+  test('auto mode: after a verified action, a new top cause that is another face of the fixed fault gets nothing while the SLO holds', async () => {
+    const { cp, clock, world, inc } = await v3BreaksAndIsBlamed({ auto: true });
+    await settle(world, () => cp.recovery.actions(inc.id).some((a) => a.state === 'verified'));
+    const n = cp.recovery.actions(inc.id).length;
+    const instance = cause({ kind: 'instance', namespace: NS, service: 'reviews', workload: 'reviews-v3', instance: 'reviews-v3-0' }, 'errors', 0.8);
+    cp.diagnosis.incidents.saveCauses(inc.id, [instance, V3], clock.now());
+    cp.diagnosis.incidents.addTimeline(inc.id, { at: clock.now(), kind: 'top-cause', text: 'top cause: instance reviews-v3-0' });
+    for (let i = 0; i < 5; i++) {
+      await world.step();
+      await cp.recovery.tick();
+    }
+    assert.equal(cp.recovery.actions(inc.id).length, n, JSON.stringify(cp.recovery.actions(inc.id).slice(n).map((a) => [a.kind, a.state])));
+  });
+
   test('proposals of an incident that closed are superseded', async () => {
     const { cp, clock, world } = await setup();
     world.bad.add('v3');
