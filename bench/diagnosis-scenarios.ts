@@ -187,7 +187,10 @@ export function scenarioSpace(t: Topology, rates: Rates): ScenarioSpace {
     if (s.versions.length > 1) for (const v of s.versions) for (const f of ['latency', 'error-rate', 'cpu-burn'] as const) add(f, `workload/${s.name}-${v.name}`, rates.workload(`${s.name}-${v.name}`, ns));
     const r = rates.service(s.name, ns);
     for (const f of ['latency', 'error-rate', 'cpu-burn'] as const) add(f, `service/${s.name}`, r);
-    if (calledInMesh.has(key(s.name, ns))) for (const f of ['bad-version', 'bad-config', 'pool-exhaustion'] as const) add(f, `service/${s.name}`, r);
+    // A wrong AuthorizationPolicy acts in the service's own sidecars: any caller is refused.
+    add('bad-authz', `service/${s.name}`, r);
+    // bad-mtls too: a caller without a sidecar (the load) sees resets no metric reports.
+    if (calledInMesh.has(key(s.name, ns))) for (const f of ['bad-version', 'bad-config', 'pool-exhaustion', 'bad-mtls'] as const) add(f, `service/${s.name}`, r);
   }
   // Edges: every call of the topology from a workload to a service (not TCP, not an external host).
   const edges = new Set<string>();
@@ -219,6 +222,10 @@ function paramsFor(fault: FaultType, rng: Rng): Record<string, string> {
       return { percent: String(pick(rng, [50, 75, 100])) };
     case 'bad-config':
       return { mode: pick(rng, ['missing-subset', 'wrong-host']) };
+    case 'bad-authz':
+      return { mode: pick(rng, ['allow-nobody', 'deny-all']) };
+    case 'bad-mtls':
+      return { mode: pick(rng, ['strict', 'disable']) };
     case 'external-outage':
       return { mode: pick(rng, ['refuse', 'hang', 'error']) };
     default:

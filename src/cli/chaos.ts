@@ -21,7 +21,7 @@ const PARAM_FLAGS: Array<[flag: string, description: string]> = [
   ['--cpu <pct>', 'cpu-burn: share of one core kept busy (default 90)'],
   ['--version-label <v>', 'bad-version: version label of the new instances (default chaos)'],
   ['--replicas <n>', 'bad-version: instances of the new version (default 1)'],
-  ['--mode <mode>', 'bad-config: missing-subset|wrong-host; external-outage: refuse|hang|error'],
+  ['--mode <mode>', 'bad-config: missing-subset|wrong-host; external-outage: refuse|hang|error; bad-authz: allow-nobody|deny-all; bad-mtls: strict|disable'],
   ['--host <host>', 'bad-config --mode wrong-host: the wrong host'],
   ['--subset <name>', 'bad-config --mode missing-subset: the missing subset'],
   ['--max-connections <n>', 'pool-exhaustion: tcp.maxConnections (default 1)'],

@@ -10,8 +10,11 @@ import { round3 } from './scoring.js';
 // 2. an application-level cause on a service whose callee is itself a strong candidate is
 //    halved when the request metrics cannot show what the callee did to it: the callee is
 //    reached over TCP (no request figures to subtract), or its process failed (a dead or hung
-//    dependency reaches its callers through resets and timeouts the subtraction may miss); the
-//    deepest component is the better answer. Calls with request figures were already subtracted;
+//    dependency reaches its callers through resets and timeouts the subtraction may miss), or a
+//    policy refuses the calls (403s are not errors in the callee's figures); the deepest
+//    component is the better answer. Calls with request figures were already subtracted;
+// 2b. a `network` cause on the path to a service a policy refuses (edge into it, instance calling
+//    it) is halved the same way: mismatched mutual TLS fails connections on the way;
 // 3. traces corroborate: when sampled traces put the deepest failing (or slowest) span on the
 //    cause's component, its score moves towards 1 by a quarter of the share of traces that do:
 //    score + (1 - score) x 0.25 x share;
@@ -39,6 +42,7 @@ export function rank(ctx: LocalizationContext, proposals: readonly RankedCause[]
   }
   const causes = [...merged.values()];
   discountCallers(ctx, causes);
+  discountRefusedPaths(ctx, causes);
   corroborate(ctx, causes);
   return causes
     .filter((c) => c.score >= MIN_SCORE)
@@ -64,7 +68,8 @@ function discountCallers(ctx: LocalizationContext, causes: RankedCause[]): void 
     if (!['service', 'version', 'instance'].includes(c.target.kind) || !(c.mechanism === 'errors' || c.mechanism === 'latency')) continue;
     const h = hostOf(c.target);
     if (!h) continue;
-    const hidden = (callee: string, x: RankedCause) => x.mechanism === 'crash' || x.mechanism === 'hang' || x.mechanism === 'outage' || ctx.index.callsTo(h, callee).some((e) => e.protocol === 'tcp');
+    // A refusal (403, mechanism 'denied') is a client error the callee's error figures do not count: hidden as well.
+    const hidden = (callee: string, x: RankedCause) => x.mechanism === 'crash' || x.mechanism === 'hang' || x.mechanism === 'outage' || x.mechanism === 'denied' || ctx.index.callsTo(h, callee).some((e) => e.protocol === 'tcp');
     const callee = ctx.index
       .calleesOf(h)
       .map((x) => [x, strongest.get(x)] as const)
@@ -74,6 +79,27 @@ function discountCallers(ctx: LocalizationContext, causes: RankedCause[]): void 
     if (!callee) continue;
     c.score *= CALLEE_DISCOUNT;
     c.evidence.push({ signal: 'metric', text: `it calls ${callee.summary.split(':')[0]}, which fails at the same time (score ${round3(callee.score)}): the anomaly is more likely to come from there`, figures: { calleeScore: callee.score } });
+  }
+}
+
+/**
+ * Connections a security policy refuses (mutual TLS modes that do not match: 503 UC/UF at the
+ * caller, nothing at the destination) look like a network fault on the path to the service: a
+ * `network` cause (an edge into it, or an instance calling it) is halved when a `denied` cause on
+ * that service scores at least half as much; the policy is the better answer.
+ */
+function discountRefusedPaths(ctx: LocalizationContext, causes: RankedCause[]): void {
+  const refused = new Map<string, RankedCause>();
+  for (const c of causes) if (c.mechanism === 'denied' && c.target.service) refused.set(`${c.target.service}.${c.target.namespace}.${CLUSTER_SUFFIX}`, c);
+  if (refused.size === 0) return;
+  for (const c of causes) {
+    if (c.mechanism !== 'network') continue;
+    const t = c.target;
+    const hosts = t.kind === 'edge' && t.service ? [`${t.service}.${t.namespace}.${CLUSTER_SUFFIX}`] : t.kind === 'instance' && t.service ? ctx.index.calleesOf(`${t.service}.${t.namespace}.${CLUSTER_SUFFIX}`) : [];
+    const policy = hosts.map((h) => refused.get(h)).find((p) => p && p.score >= c.score * 0.5);
+    if (!policy) continue;
+    c.score *= CALLEE_DISCOUNT;
+    c.evidence.push({ signal: 'config', text: `${policy.summary.split(':')[0]}, which explains failures on the way (score ${round3(policy.score)})`, figures: { policyScore: policy.score } });
   }
 }
 

@@ -1,7 +1,9 @@
 import { systemClock, type Clock } from '../../../proxy/clock.js';
 import { pushFaults } from './desired-faults.js';
 import { ChaosError } from './errors.js';
+import { badAuthz } from './faults/authz-faults.js';
 import type { ApplyContext, ChaosDeps, FaultRunner } from './faults/context.js';
+import { badMtls } from './faults/mtls-faults.js';
 import { badConfig, badVersion, externalOutage, poolExhaustion } from './faults/config-faults.js';
 import { applicationFault, networkDelay } from './faults/in-process-faults.js';
 import { crashInstance, hangInstance } from './faults/process-faults.js';
@@ -27,6 +29,8 @@ const RUNNERS: Record<FaultType, FaultRunner> = {
   'bad-config': badConfig,
   'external-outage': externalOutage,
   'pool-exhaustion': poolExhaustion,
+  'bad-authz': badAuthz,
+  'bad-mtls': badMtls,
 };
 
 /** What an injection holds exclusively: two injections holding the same thing would undo each other. */
@@ -43,6 +47,10 @@ function locksOf(type: FaultType, t: TargetRef | EdgeRef): string[] {
       return [`vs:${key}`];
     case 'pool-exhaustion':
       return [`dr:${key}`];
+    case 'bad-authz':
+      return [`authz:${key}`]; // one wrong policy per service at a time: two would blur the ground truth
+    case 'bad-mtls':
+      return [`dr:${key}`, `pa:${key}`];
     case 'external-outage':
       return [`host:${t.name}`];
     default:

@@ -18,7 +18,12 @@ const CATEGORY: Record<FaultType, Category> = {
   'bad-config': 'bad-config',
   'external-outage': 'external',
   'pool-exhaustion': 'overload',
+  'bad-authz': 'security-policy',
+  'bad-mtls': 'security-policy',
 };
+
+/** Faults whose ground truth is the config change they made, not their target. */
+const CONFIG_FAULTS: ReadonlySet<FaultType> = new Set(['bad-config', 'bad-authz', 'bad-mtls']);
 
 /**
  * What a diagnosis should blame:
@@ -27,7 +32,10 @@ const CATEGORY: Record<FaultType, Category> = {
  * - bad-version: the new workload `<service>-<version>` (the bad subset), not the service;
  * - bad-config: the config change, i.e. the VirtualService at the store version it made;
  * - external-outage: the external host;
- * - pool-exhaustion: the service whose connection pool overflows (overload, `UO`).
+ * - pool-exhaustion: the service whose connection pool overflows (overload, `UO`);
+ * - bad-authz, bad-mtls: the AuthorizationPolicy or PeerAuthentication it created, at its store
+ *   version (`security-policy`), not the service whose callers are refused nor those callers
+ *   (bad-mtls's change to the callers' DestinationRule is the setting the mistake clashes with).
  */
 export function expectedCause(type: FaultType, target: TargetRef | EdgeRef, params: FaultParams, config?: ConfigRef): RootCause {
   const category = CATEGORY[type];
@@ -35,16 +43,17 @@ export function expectedCause(type: FaultType, target: TargetRef | EdgeRef, para
     const workload: TargetRef = { kind: 'workload', namespace: target.namespace, name: `${target.name}-${params.version}` };
     return { ...workload, category, label: `${describeRef(workload)} (bad version)` };
   }
+  if ((type === 'bad-authz' || type === 'bad-mtls') && config) return { ...config, category, label: `security policy ${config.resource.kind} ${config.resource.namespace}/${config.resource.name}${config.version !== undefined ? ` (version ${config.version})` : ''}` };
   if (type === 'bad-config' && config) return { ...config, category, label: `config change ${config.resource.kind} ${config.resource.namespace}/${config.resource.name}${config.version !== undefined ? ` (version ${config.version})` : ''}` };
   if (target.kind === 'edge') return { ...target, category, label: `edge ${describeRef(target.source)} -> ${describeRef(target.destination)} (network)` };
   const suffix: Record<Category, string> = {
     crash: 'crashed', hang: 'hung', latency: 'slow', errors: 'errors', cpu: 'CPU starved', network: 'network',
-    'bad-version': 'bad version', 'bad-config': 'bad config', external: 'outage', overload: 'overload',
+    'bad-version': 'bad version', 'bad-config': 'bad config', external: 'outage', overload: 'overload', 'security-policy': 'security policy',
   };
   return { ...target, category, label: `${describeRef(target)} (${suffix[category]})` };
 }
 
 /** The target as recorded: config faults record the resource they changed. */
 export function recordedTarget(type: FaultType, target: TargetRef | EdgeRef, config?: ConfigRef): Target {
-  return type === 'bad-config' && config ? config : target;
+  return CONFIG_FAULTS.has(type) && config ? config : target;
 }

@@ -18,6 +18,8 @@ const MAX_DELAY_MS = 600_000;
 export const MODES: Partial<Record<FaultType, readonly string[]>> = {
   'bad-config': ['missing-subset', 'wrong-host'],
   'external-outage': ['refuse', 'hang', 'error'],
+  'bad-authz': ['allow-nobody', 'deny-all'],
+  'bad-mtls': ['strict', 'disable'],
 };
 
 /** The flags each type takes (anything else is an error) and what an absent flag means. */
@@ -32,6 +34,8 @@ const ACCEPTS: Record<FaultType, { required?: ParamName[]; defaults: Partial<Rec
   'bad-config': { defaults: { mode: 'missing-subset', host: '', subset: '' } },
   'external-outage': { defaults: { mode: 'refuse' } },
   'pool-exhaustion': { defaults: { maxConnections: '1', maxPending: '1', maxRequests: '1' } },
+  'bad-authz': { defaults: { mode: 'allow-nobody' } },
+  'bad-mtls': { defaults: { mode: 'strict' } },
 };
 
 const FLAG: Record<ParamName, string> = {

@@ -36,7 +36,7 @@ async function undo(step: RevertStep, deps: ChaosDeps, pushWithout: (instances: 
       const back = step.previous.filter((p) => p.raw !== null).map((p) => p.raw!);
       const created = step.previous.filter((p) => p.raw === null);
       if (back.length) await cp.apply(back, 'chaos revert');
-      if (created.length) await cp.delete(created.map((p) => ({ apiVersion: 'networking.istio.io/v1', kind: p.kind, namespace: p.namespace, name: p.name })), 'chaos revert');
+      if (created.length) await cp.delete(created.map((p) => ({ apiVersion: p.apiVersion ?? 'networking.istio.io/v1', kind: p.kind, namespace: p.namespace, name: p.name })), 'chaos revert');
       return;
     }
     case 'remove-instances':

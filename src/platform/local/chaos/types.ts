@@ -13,6 +13,8 @@ export const FAULT_TYPES = [
   'bad-config',
   'external-outage',
   'pool-exhaustion',
+  'bad-authz',
+  'bad-mtls',
 ] as const;
 
 export type FaultType = (typeof FAULT_TYPES)[number];
@@ -31,6 +33,8 @@ export const TARGET_KINDS: Record<FaultType, readonly TargetKind[]> = {
   'bad-config': ['service'],
   'external-outage': ['external'],
   'pool-exhaustion': ['service'],
+  'bad-authz': ['service'],
+  'bad-mtls': ['service'],
 };
 
 /** A mesh object by kind: `name` is the service, workload, instance or host name. */
@@ -60,7 +64,7 @@ export type Target = TargetRef | EdgeRef | ConfigRef;
  * with the culprit; `label` is the one-line form people and benchmarks compare.
  */
 export type RootCause = Target & {
-  category: 'crash' | 'hang' | 'latency' | 'errors' | 'cpu' | 'network' | 'bad-version' | 'bad-config' | 'external' | 'overload';
+  category: 'crash' | 'hang' | 'latency' | 'errors' | 'cpu' | 'network' | 'bad-version' | 'bad-config' | 'external' | 'overload' | 'security-policy';
   label: string;
 };
 
@@ -97,7 +101,8 @@ export type RevertStep =
   | { op: 'resume'; process: string; pid: number }
   | { op: 'app-faults'; instances: string[] } // node ids whose application faults drop this injection
   | { op: 'network-faults'; instances: string[] } // node ids whose sidecars drop this injection
-  | { op: 'restore-config'; previous: Array<{ kind: string; namespace: string; name: string; raw: Record<string, unknown> | null }> }
+  // apiVersion: of a created resource, to delete it (absent in records made before it was kept: networking.istio.io/v1)
+  | { op: 'restore-config'; previous: Array<{ kind: string; apiVersion?: string; namespace: string; name: string; raw: Record<string, unknown> | null }> }
   | { op: 'remove-instances'; instances: Array<{ namespace: string; name: string }> }
   | { op: 'restore-stand-in'; host: string; mode: string };
 

@@ -19,10 +19,10 @@ function serviceOf(ctx: ApplyContext): TargetRef {
 }
 
 /** The object as it must be re-applied: with its namespace written (the store may have it from the apply's default). */
-const placed = (r: StoredResource): Raw => ({ ...r.raw, metadata: { ...(r.raw.metadata as Raw), namespace: r.namespace } });
+export const placed = (r: StoredResource): Raw => ({ ...r.raw, metadata: { ...(r.raw.metadata as Raw), namespace: r.namespace } });
 
-async function applyChange(ctx: ApplyContext, changed: Array<{ before?: StoredResource; after: Raw }>): Promise<number> {
-  const previous: Previous = changed.map(({ before, after }) => ({ kind: after.kind, namespace: after.metadata.namespace, name: after.metadata.name, raw: before ? placed(before) : null }));
+export async function applyChange(ctx: ApplyContext, changed: Array<{ before?: StoredResource; after: Raw }>): Promise<number> {
+  const previous: Previous = changed.map(({ before, after }) => ({ kind: after.kind, apiVersion: after.apiVersion, namespace: after.metadata.namespace, name: after.metadata.name, raw: before ? placed(before) : null }));
   ctx.revert.push({ op: 'restore-config', previous });
   const version = await ctx.deps.controlPlane().apply(changed.map((c) => c.after), `chaos ${ctx.id} (${ctx.type})`);
   ctx.effects.config = { version, resources: previous.map((p) => `${p.kind} ${p.namespace}/${p.name} ${p.raw ? 'changed' : 'created'}`) };
