@@ -84,6 +84,15 @@ export const SCENARIOS: readonly Scenario[] = [
     namespace: DEMO_NAMESPACE,
     params: { maxConnections: 1, maxPending: 1, maxRequests: 1 },
   },
+  {
+    name: 'bad-authz',
+    description: 'an AuthorizationPolicy on reviews allows a principal nobody has: productpage gets 403 RBAC: access denied',
+    remedy: 'revert-config: delete the policy',
+    fault: 'bad-authz',
+    target: 'reviews',
+    namespace: DEMO_NAMESPACE,
+    params: { mode: 'allow-nobody' },
+  },
 ];
 
 export const DEFAULT_SCENARIO = 'bad-version';

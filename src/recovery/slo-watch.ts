@@ -106,14 +106,21 @@ function serviceFeatures(snap: SignalSnapshot, w: Watch): Features | null {
   return null;
 }
 
-/** What to watch for an action treating `cause` in an incident about `subject` (`service productpage.bookinfo`). */
-export function watchFor(cause: CauseTarget, incident: { subject: string; namespace: string; onsetAt: number }, kind: string, slo: SloConfig): Watch {
+/**
+ * What to watch for an action treating `cause` in an incident about `subject` (`service
+ * productpage.bookinfo`): the cause's service, and every service of the namespace the incident's
+ * checks found failing (as itself or at the end of an edge), so an action is kept only when the
+ * symptoms users had are gone, not merely when the service it touched is fine.
+ */
+export function watchFor(cause: CauseTarget, incident: { subject: string; namespace: string; onsetAt: number; detections?: ReadonlyArray<{ subject: string }> }, kind: string, slo: SloConfig): Watch {
   const services = new Set<string>();
   const hosts: string[] = [];
   if (cause.service && cause.namespace === incident.namespace) services.add(cause.service);
   if (cause.host) hosts.push(cause.host);
-  const m = /^service ([a-z0-9-]+)\.([a-z0-9-]+)/.exec(incident.subject);
-  if (m && m[2] === incident.namespace) services.add(m[1]);
+  for (const subject of [incident.subject, ...(incident.detections ?? []).map((d) => d.subject)]) {
+    const m = /^service ([a-z0-9-]+)\.([a-z0-9-]+)/.exec(subject) ?? /^edge .+ -> ([a-z0-9-]+)\.([a-z0-9-]+)$/.exec(subject);
+    if (m && m[2] === incident.namespace) services.add(m[1]);
+  }
   if (cause.kind === 'config-change' && cause.resource) {
     // The service a VirtualService or DestinationRule is named after is the best guess of what it routes.
     if (cause.resource.namespace === incident.namespace) services.add(cause.resource.name);
