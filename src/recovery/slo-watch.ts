@@ -33,6 +33,8 @@ export interface Watch {
    * verifier judges what the action fixed, not whether the mesh is as fast as before.
    */
   latencyAtApply?: Record<string, number>;
+  /** Count refusals (401, 403) as failed requests in the figures: the cause is a security policy. */
+  refusalsFail?: boolean;
 }
 
 /** The share of a latency excess an action must remove to count as a fix (see `Watch.latencyAtApply`). */
@@ -66,7 +68,7 @@ export class MetricsSloProbe implements SloProbe {
     if (notReady) failing.push({ check: 'ready', subject: `instance ${w.ready!.instance}.${w.ready!.namespace}`, namespace: w.ready!.namespace, value: 0, threshold: 1, window: 'now', at, text: `instance ${w.ready!.instance}.${w.ready!.namespace} is not ready` });
     return {
       at,
-      errorRatio: f?.errorRatio ?? 0,
+      errorRatio: (f?.errorRatio ?? 0) + (w.refusalsFail && f && f.requests > 0 ? ((f.codes['401'] ?? 0) + (f.codes['403'] ?? 0)) / f.requests : 0),
       p99Ms: f?.latency?.p99 ?? null,
       rps: f?.rps ?? 0,
       healthy: failing.length === 0,
@@ -131,6 +133,7 @@ export function watchFor(cause: CauseTarget, incident: { subject: string; namesp
     services: [...services],
     hosts,
     ...(kind === 'restart-instance' && cause.instance && { ready: { namespace: cause.namespace, instance: cause.instance } }),
+    ...(cause.kind === 'security-policy' && { refusalsFail: true }),
     baseline: { startMs: end - slo.baselineMs, endMs: end },
   };
 }

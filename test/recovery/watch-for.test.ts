@@ -23,3 +23,10 @@ test('the watch covers the cause and every failing service or edge destination o
   assert.deepEqual(w.services, ['productpage', 'reviews', 'ratings']);
   assert.deepEqual(w.baseline, { startMs: 99_000 - DEFAULT_SLO.baselineMs, endMs: 99_000 });
 });
+
+test('for a security policy, refusals (401, 403) count as failed requests in the figures; otherwise they do not', () => {
+  const inc = { subject: 'service reviews.bookinfo', namespace: 'bookinfo', onsetAt: 100_000 };
+  const policy = watchFor({ kind: 'security-policy', namespace: 'bookinfo', service: 'reviews', resource: { kind: 'AuthorizationPolicy', namespace: 'bookinfo', name: 'deny', configVersion: 3 } }, inc, 'revert-config', DEFAULT_SLO);
+  assert.equal(policy.refusalsFail, true);
+  assert.equal(watchFor({ kind: 'service', namespace: 'bookinfo', service: 'reviews' }, inc, 'timeout-retry', DEFAULT_SLO).refusalsFail, undefined);
+});
