@@ -2,6 +2,7 @@
 import { analyzeBench } from './analyze.js';
 import { diagnosisLiveBench } from './diagnosis-live.js';
 import { diagnosisOfflineBench } from './diagnosis-offline.js';
+import { diagnosisTickBench } from './diagnosis-tick.js';
 import { proxyBench } from './proxy.js';
 import { recoveryBench } from './recovery.js';
 import { soakBench } from './soak.js';
@@ -38,4 +39,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   'diagnosis-offline': diagnosisOfflineBench,
   recovery: recoveryBench,
   diagnosis: diagnosisLiveBench,
+  'diagnosis-tick': diagnosisTickBench,
 };

@@ -221,6 +221,7 @@ export class ControlPlane {
       instances: () => this.registry.instances(),
       configVersion: () => this.store.version,
       readiness,
+      withdrawn: (namespace: string, name: string) => this.quarantine.has(namespace, name),
       outlierEvents: true,
     };
     return new DiagnosisService(inputs, timerClock(this.opts.clock), { log: this.opts.log, ...this.opts.diagnosis });

@@ -7,6 +7,7 @@ import { IncidentStore } from './incidents/incident-store.js';
 import { localize } from './localization/localize.js';
 import { describeTarget, targetKey, type Detection, type RankedCause } from './model.js';
 import { buildSnapshot, type SnapshotInputs } from './signals/build-snapshot.js';
+import { WindowCache } from './signals/metrics-adapter.js';
 import type { SignalSnapshot, SignalWindow } from './signals/snapshot.js';
 
 // Diagnosis inside the control plane: every second (on the injected clock, shortly after each
@@ -56,6 +57,11 @@ const FAST_RANKING_MS = 15_000;
 const SLOW_RANKING_EVERY_MS = 5000;
 const MIN_CURRENT_MS = 5000;
 const ONSET_GAP_MS = 1000;
+/**
+ * Detection's baseline ends on this grid (at most this much earlier than it could): the same
+ * baseline then serves several rounds from the cache, and a round reads one window, not two.
+ */
+const BASELINE_STEP_MS = 5000;
 
 export class DiagnosisService {
   readonly incidents: IncidentStore;
@@ -76,6 +82,8 @@ export class DiagnosisService {
   private lastRoundMs = 0;
   private startedAt = Number.NEGATIVE_INFINITY;
   private lastError: string | undefined;
+  /** Baseline rows read once and reused by the following rounds (detection's and each incident's). */
+  private readonly windows = new WindowCache(8);
 
   constructor(
     private readonly inputs: SnapshotInputs,
@@ -146,9 +154,9 @@ export class DiagnosisService {
     try {
       const at = this.clock.now();
       const s = this.sloConfig;
-      const baselineEnd = this.baselineEnd(at - s.windowMs);
+      const baselineEnd = Math.floor(this.baselineEnd(at - s.windowMs) / BASELINE_STEP_MS) * BASELINE_STEP_MS;
       const snap = await buildSnapshot(this.inputs, {
-        at, light: true,
+        at, light: true, cache: this.windows,
         current: { startMs: at - s.windowMs, endMs: at },
         baseline: { startMs: baselineEnd - s.baselineMs, endMs: baselineEnd },
       });
@@ -223,7 +231,7 @@ export class DiagnosisService {
     const baselineEnd = this.baselineEnd(onset);
     return buildSnapshot(
       this.fullInputs,
-      { at, namespace, current: { startMs: onset, endMs: end }, baseline: { startMs: baselineEnd - this.sloConfig.baselineMs, endMs: baselineEnd } },
+      { at, namespace, cache: this.windows, current: { startMs: onset, endMs: end }, baseline: { startMs: baselineEnd - this.sloConfig.baselineMs, endMs: baselineEnd } },
     );
   }
 

@@ -58,8 +58,9 @@ export class MetricsSloProbe implements SloProbe {
 
   async measure(w: Watch, at: number): Promise<SloFigures & { failing: Detection[] }> {
     const s = this.slo();
+    // Not `light` (detection's cheap read): the figures kept with the action include p99, which needs the buckets.
     const snap = await buildSnapshot({ metrics: this.inputs.metrics, resources: this.inputs.resources, instances: this.inputs.instances }, {
-      at, light: true, current: { startMs: at - s.windowMs, endMs: at }, baseline: w.baseline,
+      at, current: { startMs: at - s.windowMs, endMs: at }, baseline: w.baseline,
     });
     const bases = new Map(trafficSubjects(snap).map((t) => [t.subject, typicalLatency(t.base)]));
     const failing = DETECTORS.flatMap((d) => d.evaluate(snap, s)).filter((d) => concerns(w, d) && !relieved(w, d, bases.get(d.subject) ?? null));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type ClientHttp2Session, type Http2Server, type Http2Session } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
 import type { ProxySnapshot } from '../../src/api/snapshot.js';
 import { Sidecar } from '../../src/proxy/sidecar.js';
 import { prometheusText } from '../../src/telemetry/sidecar/exposition.js';
@@ -105,5 +106,15 @@ describe('sidecar metrics: gRPC', { timeout: 60_000 }, () => {
     await done.until(2);
     const s = find(parseExposition(prometheusText(telemetryOf(sidecar).metrics)), 'istio_requests_total', { destination_service: 'down.bookinfo.svc.cluster.local' });
     assert.deepEqual(s.map((x) => [x.labels.request_protocol, x.labels.response_code, x.labels.grpc_response_status, x.labels.response_flags, x.value]), [['grpc', '200', '14', 'UH', 1]]);
+  });
+
+  test('over HTTP/1.1 (a gRPC-shaped call, grpc-status in the headers) the status is reported too', async () => {
+    // The local mesh's synthetic applications call gRPC ports this way.
+    const res = await request(`http://${PROXY}:15001/bookinfo.Grpc/Get`, { method: 'POST', headers: { host: 'down:9090', 'content-type': 'application/grpc' }, body: Buffer.alloc(5) });
+    await res.body.dump();
+    assert.deepEqual([res.statusCode, res.headers['grpc-status']], [200, '14']);
+    await done.until(3);
+    const s = find(parseExposition(prometheusText(telemetryOf(sidecar).metrics)), 'istio_requests_total', { destination_service: 'down.bookinfo.svc.cluster.local' });
+    assert.deepEqual(s.map((x) => [x.labels.request_protocol, x.labels.response_code, x.labels.grpc_response_status, x.labels.response_flags, x.value]), [['grpc', '200', '14', 'UH', 2]]);
   });
 });

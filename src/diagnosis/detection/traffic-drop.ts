@@ -4,7 +4,9 @@ import { windowText, type Detector } from './detector.js';
 
 // A sudden drop of traffic where it should not drop: an instance whose share of its service's
 // requests collapses while the service keeps its traffic (it crashed, hangs, was ejected). A
-// drop of the whole mesh's traffic is the load going away, not a fault, and is not reported.
+// drop of the whole mesh's traffic is the load going away, not a fault, and is not reported;
+// nor is the drop of an instance recovery quarantined (the control plane withdrew it on purpose:
+// otherwise the incident that led to the quarantine could never close).
 
 const MIN_EXPECTED = 10;
 
@@ -13,8 +15,10 @@ export const trafficDropDetector: Detector = {
   evaluate(s, slo): Detection[] {
     const out: Detection[] = [];
     const services = new Map(s.entities.filter((e) => e.kind === 'service').map((e) => [e.host, e]));
+    // An instance the control plane withdrew on purpose (quarantined) is meant to lose its traffic.
+    const withdrawn = new Set(s.instances.filter((i) => i.withdrawn).map((i) => `${i.namespace}/${i.name}`));
     for (const e of s.entities) {
-      if (e.kind !== 'instance') continue;
+      if (e.kind !== 'instance' || withdrawn.has(`${e.namespace}/${e.instance}`)) continue;
       const svc = services.get(e.host);
       const sCur = svc?.current.destination?.rps ?? 0;
       const sBase = svc?.baseline.destination?.rps ?? 0;

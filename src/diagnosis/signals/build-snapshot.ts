@@ -5,7 +5,7 @@ import type { MetricsSource } from '../../telemetry/metrics-source.js';
 import type { TraceSource } from '../../telemetry/tracing/trace-source.js';
 import { analysisFindings } from './analysis-signals.js';
 import { configChangeSignals } from './config-signals.js';
-import { readTraffic } from './metrics-adapter.js';
+import { readTraffic, type WindowCache } from './metrics-adapter.js';
 import { fetchOutlierEvents } from './outlier-signals.js';
 import { externalHostsOf, instanceStates, type ReadinessTracker } from './registry-signals.js';
 import type { SignalSnapshot, SignalWindow } from './snapshot.js';
@@ -27,6 +27,8 @@ export interface SnapshotInputs {
   /** The config store's version: analyzer findings are computed once per version. */
   configVersion?: () => number;
   readiness?: ReadinessTracker;
+  /** Instances the control plane took out of load balancing on purpose (recovery's quarantine). */
+  withdrawn?: (namespace: string, name: string) => boolean;
   /** Ask the sidecars for their outlier events (the local mesh; off for detection's 1 s rounds). */
   outlierEvents?: boolean;
 }
@@ -38,16 +40,18 @@ export interface SnapshotRequest {
   namespace?: string | null;
   /** Detection needs traffic and registry only; localization wants everything. */
   light?: boolean;
+  /** Past windows' rows already read (the baseline is read again every round). */
+  cache?: WindowCache;
 }
 
 export async function buildSnapshot(inputs: SnapshotInputs, req: SnapshotRequest): Promise<SignalSnapshot> {
   const notes: string[] = [];
   const resources = inputs.resources?.() ?? [];
   const externalHosts = externalHostsOf(resources.filter((r) => r.info.kind === 'ServiceEntry'));
-  const traffic = await readTraffic(inputs.metrics, { current: req.current, baseline: req.baseline, externalHosts, namespace: req.namespace ?? null });
+  const traffic = await readTraffic(inputs.metrics, { current: req.current, baseline: req.baseline, externalHosts, namespace: req.namespace ?? null, light: req.light, cache: req.cache });
   const registry = inputs.instances?.() ?? [];
   inputs.readiness?.observe(registry);
-  const instances = instanceStates(registry, inputs.readiness, traffic.scrapeUp);
+  const instances = instanceStates(registry, inputs.readiness, traffic.scrapeUp, inputs.withdrawn);
   const snapshot: SignalSnapshot = {
     at: req.at,
     current: req.current,

@@ -2,8 +2,10 @@ import { bucketQuantile } from '../../telemetry/promql/histogram-quantile.js';
 import type { Features } from './snapshot.js';
 
 // Adds up rates of Istio series (one row per label set, already rate()d) into the Features of
-// one thing. An error is what a caller cannot use: a 5xx, no response at all (code 0), or a
-// gRPC status other than OK. Quantiles are Prometheus's histogram_quantile over the summed
+// one thing. An error is what a caller cannot use: a 5xx, no response at all (code 0), a
+// gRPC status other than OK, or a request the proxy failed itself (a response flag other than
+// DI, an injected delay): a proxy's local reply to a gRPC call is HTTP 200 with the failure in
+// its grpc-status, which a reporter may not record (the flag, NC, UF, UO..., is always there). Quantiles are Prometheus's histogram_quantile over the summed
 // bucket rates; the mean is the duration histogram's sum over its count.
 
 export interface RequestRate {
@@ -26,7 +28,7 @@ export class FeatureAccumulator {
   addRequests(r: RequestRate): void {
     if (!(r.rate > 0)) return;
     this.rps += r.rate;
-    const key = isGrpcError(r) ? `grpc-${r.grpcStatus}` : r.code || '0';
+    const key = isGrpcError(r) ? `grpc-${r.grpcStatus}` : isFlaggedFailure(r) && r.code.startsWith('2') ? `${r.code}-${r.flags}` : r.code || '0';
     if (isError(r)) {
       this.errorRps += r.rate;
       if (!r.flags || r.flags === '-') this.appErrorRps += r.rate;
@@ -94,8 +96,13 @@ export function isGrpcError(r: { code: string; grpcStatus: string }): boolean {
   return r.grpcStatus !== '' && r.grpcStatus !== '0' && !(r.code.startsWith('5') || r.code === '0');
 }
 
-export function isError(r: { code: string; grpcStatus: string }): boolean {
-  return r.code.startsWith('5') || r.code === '0' || isGrpcError(r);
+/** A success code with a failure flag: the proxy answered for an upstream it could not use. */
+export function isFlaggedFailure(r: { flags?: string }): boolean {
+  return !!r.flags && r.flags !== '-' && r.flags.split(',').some((f) => f !== 'DI' && f !== '');
+}
+
+export function isError(r: { code: string; grpcStatus: string; flags?: string }): boolean {
+  return r.code.startsWith('5') || r.code === '0' || isGrpcError(r) || (isFlaggedFailure(r) && !r.code.startsWith('4'));
 }
 
 function round(x: number): number {

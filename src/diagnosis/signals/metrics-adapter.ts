@@ -25,11 +25,37 @@ export interface TrafficOptions {
   externalHosts?: ReadonlySet<string>;
   /** Keep only what touches this namespace (as caller or callee). */
   namespace?: string | null;
+  /** Detection: no latency histogram (its checks read the mean; the buckets are most of the series). */
+  light?: boolean;
+  /** Rows of past windows already read (the baseline, read again every round). */
+  cache?: WindowCache;
 }
 
-async function windowRows(source: MetricsSource, w: SignalWindow, queries: string[]): Promise<WindowRows> {
+/**
+ * The rows of a few past windows, by window and kind of read: a window that ended seconds ago
+ * does not change (its scrapes are in), and detection and localization read the same baseline
+ * every round. A handful of entries: the rounds move on and old windows are not asked again.
+ */
+export class WindowCache {
+  private readonly entries = new Map<string, WindowRows>();
+
+  constructor(private readonly size = 4) {}
+
+  get(key: string): WindowRows | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, rows: WindowRows): void {
+    this.entries.delete(key);
+    this.entries.set(key, rows);
+    while (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+async function windowRows(source: MetricsSource, w: SignalWindow, queries: string[], light = false): Promise<WindowRows> {
   const len = Math.max(1000, w.endMs - w.startMs);
-  const texts = SIGNAL_QUERIES.map((q) => signalQuery(q, len));
+  const kinds = SIGNAL_QUERIES.filter((q) => !(light && q === 'buckets'));
+  const texts = kinds.map((q) => signalQuery(q, len));
   const births = (['requests', 'durationSum'] as const).map((q) => birthsQuery(q, len));
   queries.push(...texts);
   const [answers, bornAnswers, history] = await Promise.all([
@@ -37,8 +63,8 @@ async function windowRows(source: MetricsSource, w: SignalWindow, queries: strin
     Promise.all(births.map((t) => source.query(t, w.endMs))),
     source.query(historyQuery(len), w.endMs),
   ]);
-  const out = {} as Record<SignalQuery, SignalRow[]>;
-  SIGNAL_QUERIES.forEach((q, i) => (out[q] = rowsOf(answers[i])));
+  const out = { buckets: [] } as unknown as Record<SignalQuery, SignalRow[]>;
+  kinds.forEach((q, i) => (out[q] = rowsOf(answers[i])));
   const hasHistory = history.resultType === 'vector' && history.result.length > 0 && history.result[0].value[1] > 0;
   if (hasHistory) {
     out.requests = withBirths(out.requests, rowsOf(bornAnswers[0]), len / 1000);
@@ -64,9 +90,13 @@ function withBirths(rated: SignalRow[], born: SignalRow[], seconds: number): Sig
 
 export async function readTraffic(source: MetricsSource, opts: TrafficOptions): Promise<TrafficSignals> {
   const queries: string[] = [];
+  const light = opts.light ?? false;
+  const baseKey = `${light ? 'light' : 'full'}|${opts.baseline.startMs}|${opts.baseline.endMs}`;
+  const cached = opts.cache?.get(baseKey);
+  if (cached) queries.push(...SIGNAL_QUERIES.filter((q) => !(light && q === 'buckets')).map((q) => signalQuery(q, Math.max(1000, opts.baseline.endMs - opts.baseline.startMs))));
   const [cur, base, up] = await Promise.all([
-    windowRows(source, opts.current, queries),
-    windowRows(source, opts.baseline, queries),
+    windowRows(source, opts.current, queries, light),
+    cached ?? windowRows(source, opts.baseline, queries, light).then((rows) => (opts.cache?.set(baseKey, rows), rows)),
     source.query(UP_QUERY, opts.current.endMs),
   ]);
   const scrapeUp = new Map<string, boolean>();

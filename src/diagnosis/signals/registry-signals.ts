@@ -31,7 +31,7 @@ export class ReadinessTracker {
   }
 }
 
-export function instanceStates(instances: readonly WorkloadInstance[], tracker: ReadinessTracker | undefined, scrapeUp: ReadonlyMap<string, boolean>): InstanceState[] {
+export function instanceStates(instances: readonly WorkloadInstance[], tracker: ReadinessTracker | undefined, scrapeUp: ReadonlyMap<string, boolean>, withdrawn?: (namespace: string, name: string) => boolean): InstanceState[] {
   return instances
     .filter((i) => i.source !== 'workloadentry')
     .map((i) => {
@@ -46,6 +46,7 @@ export function instanceStates(instances: readonly WorkloadInstance[], tracker: 
         ready: i.healthy,
         ...(since !== undefined && { since }),
         scrapeUp: up === undefined ? null : up,
+        ...(withdrawn?.(i.namespace, i.name) && { withdrawn: true }),
       };
     });
 }

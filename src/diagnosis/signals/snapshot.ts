@@ -120,6 +120,8 @@ export interface InstanceState {
   since?: number;
   /** The sidecar's stats endpoint answered the last scrape (`up`); null when unknown. */
   scrapeUp: boolean | null;
+  /** Taken out of load balancing on purpose (recovery's quarantine): its lost traffic is no symptom. */
+  withdrawn?: boolean;
 }
 
 export interface OutlierEventSignal {

@@ -167,7 +167,12 @@ function isGrpc(ct: string | undefined): boolean {
 function grpcStatusOf(s: HttpStream): string {
   const stream = (s.res as unknown as { stream?: { sentTrailers?: Record<string, unknown>; sentHeaders?: Record<string, unknown> } }).stream;
   const v = stream?.sentTrailers?.['grpc-status'] ?? stream?.sentHeaders?.['grpc-status'];
-  return v === undefined ? '' : String(v);
+  if (v !== undefined) return String(v);
+  // An HTTP/1.1 downstream (a caller that speaks gRPC-shaped h1: grpc-status in the headers):
+  // node:http keeps the header block it wrote, not the headers, when writeHead gets an array.
+  const h1 = (s.res as unknown as { _header?: string | null })._header;
+  const m = typeof h1 === 'string' ? /\r\ngrpc-status:\s*(\d+)/i.exec(h1) : null;
+  return m ? m[1] : '';
 }
 
 /** Istio's stats filter on a listener; none when every HTTP metric is disabled there. */
