@@ -57,6 +57,8 @@ interface Flow {
 }
 
 const isTcp = (s: TopologyService) => s.ports.every((p) => p.protocol === 'tcp');
+/** Mutual TLS is enforced on HTTP/1.1 ports only (docs/security.md): bad-mtls needs one. */
+const hasHttp1 = (s: TopologyService) => s.ports.some((p) => p.protocol === 'http');
 const key = (name: string, ns: string) => `${name}.${ns}`;
 
 /** Instances the mesh starts for a topology: `<service>-<version>-<i>`. */
@@ -190,7 +192,8 @@ export function scenarioSpace(t: Topology, rates: Rates): ScenarioSpace {
     // A wrong AuthorizationPolicy acts in the service's own sidecars: any caller is refused.
     add('bad-authz', `service/${s.name}`, r);
     // bad-mtls too: a caller without a sidecar (the load) sees resets no metric reports.
-    if (calledInMesh.has(key(s.name, ns))) for (const f of ['bad-version', 'bad-config', 'pool-exhaustion', 'bad-mtls'] as const) add(f, `service/${s.name}`, r);
+    if (calledInMesh.has(key(s.name, ns))) for (const f of ['bad-version', 'bad-config', 'pool-exhaustion'] as const) add(f, `service/${s.name}`, r);
+    if (calledInMesh.has(key(s.name, ns)) && hasHttp1(s)) add('bad-mtls', `service/${s.name}`, r);
   }
   // Edges: every call of the topology from a workload to a service (not TCP, not an external host).
   const edges = new Set<string>();

@@ -76,6 +76,11 @@ describe('live diagnosis benchmark: scenarios', () => {
     // cartservice and shippingservice (two each per order, 3 rps) are busy enough.
     assert.ok(!all.some((x) => /^(service|instance)\/checkoutservice/.test(x)), all.filter((x) => x.includes('checkout')).join(', '));
     assert.ok(all.includes('workload/checkoutservice-v1->cartservice'));
+    // Mutual TLS is enforced on HTTP/1.1 ports only: no bad-mtls on boutique's gRPC services.
+    const grpcOnly = new Set(boutique.services.filter((x) => x.ports.every((p) => p.protocol !== 'http')).map((x) => `service/${x.name}`));
+    assert.ok(grpcOnly.size > 0);
+    assert.deepEqual((space['bad-mtls'] ?? []).filter((x) => grpcOnly.has(x.target)), []);
+    assert.ok((space['bad-authz'] ?? []).some((x) => grpcOnly.has(x.target)), 'bad-authz is refused on gRPC too');
   });
 
   test('the generated topology: as written by the script, with its external dependency and depth', () => {

@@ -39,9 +39,15 @@ describe('security-policy cause: a wrong AuthorizationPolicy', () => {
     assert.equal(describeTarget(top.target), 'security policy AuthorizationPolicy bookinfo/details-chaos-authz (version 9)', show(causes));
     assert.equal(top.mechanism, 'denied');
     const texts = top.evidence.map((e) => e.text).join('\n');
-    assert.match(texts, /100% of \d+ requests to details were refused with 403 \(before: 0%\); refused callers: productpage-v1 \(\d+\)/, texts);
+    assert.match(texts, /100% of \d+ requests to details were refused with 403 \(gRPC: PERMISSION_DENIED\) \(before: 0%\); refused callers: productpage-v1 \(\d+\)/, texts);
     assert.match(texts, /AuthorizationPolicy bookinfo\/details-chaos-authz was added at version 9, 0\.2 s before the anomaly window began: AuthorizationPolicy added/, texts);
     assert.ok(top.evidence.every((e) => Object.keys(e.figures).length > 0));
+  });
+
+  test('on gRPC the refusals are grpc-status 7 on HTTP 200: the policy is still first', () => {
+    const grpc = bookinfo().map((c) => (c.service === 'details' ? { ...c, errors: 1, code: '200', grpcStatus: '7' } : c.service === 'productpage' ? { ...c, errors: 1 } : c));
+    const causes = run(grpc, [policy()]);
+    assert.equal(describeTarget(causes[0].target), 'security policy AuthorizationPolicy bookinfo/details-chaos-authz (version 9)', show(causes));
   });
 
   test('the caller whose requests fail because of the refusals scores at most half of the policy', () => {

@@ -37,6 +37,8 @@ export interface Call {
   /** Share of these requests answered with `code` (default 500) by the application. */
   errors?: number;
   code?: string;
+  /** The grpc-status of those failed requests (a gRPC error rides on HTTP 200). */
+  grpcStatus?: string;
   /** A flag and code on every one of these requests, as a proxy's own reply. */
   flags?: string;
   /** Where the flag is reported: the source sidecar only (its own reply: UH, UO, NR...), or both. */
@@ -79,15 +81,15 @@ function rowsOfCall(c: Call, seconds: number): WindowRows {
       podNamespace: reportingPod.namespace,
     };
     const latency = c.ms + (reporter === 'source' ? (c.networkMs ?? 0) : 0);
-    const parts: Array<{ code: string; flags: string; rps: number }> = [];
+    const parts: Array<{ code: string; flags: string; rps: number; grpcStatus?: string }> = [];
     // A flag made at the destination reaches the source as a plain answer with that code.
     if (c.flags) parts.push({ code: c.code ?? '503', flags: reporter === 'source' && flagAt === 'destination' ? '-' : c.flags, rps: c.rps });
     else {
       const e = c.errors ?? 0;
       if (e < 1) parts.push({ code: '200', flags: '-', rps: c.rps * (1 - e) });
-      if (e > 0) parts.push({ code: c.code ?? '500', flags: '-', rps: c.rps * e });
+      if (e > 0) parts.push({ code: c.code ?? '500', flags: '-', rps: c.rps * e, grpcStatus: c.grpcStatus });
     }
-    for (const p of parts) out.requests.push({ ...base, code: p.code, responseCode: p.code, grpcStatus: '', flags: p.flags, le: '', value: p.rps });
+    for (const p of parts) out.requests.push({ ...base, code: p.code, responseCode: p.code, grpcStatus: p.grpcStatus ?? '', flags: p.flags, le: '', value: p.rps });
     out.durationSum.push({ ...base, code: '', responseCode: '', grpcStatus: '', flags: '', le: '', value: c.rps * latency });
     for (const le of [...ISTIO_BUCKETS, Infinity]) out.buckets.push({ ...base, code: '', responseCode: '', grpcStatus: '', flags: '', le: le === Infinity ? '+Inf' : String(le), value: le >= latency ? c.rps : 0 });
   }

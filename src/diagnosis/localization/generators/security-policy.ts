@@ -33,8 +33,9 @@ interface Symptom {
 const hasFlag = (f: Features, flags: readonly string[]) => Object.entries(f.flags).reduce((n, [k, v]) => (k.split(',').some((x) => flags.includes(x)) ? n + v : n), 0);
 
 const SYMPTOMS: Record<Kind, Symptom> = {
-  AuthorizationPolicy: { what: 'were refused with 403', side: 'destination', count: (f) => f.codes['403'] ?? 0 },
-  RequestAuthentication: { what: 'were refused with 401', side: 'destination', count: (f) => f.codes['401'] ?? 0 },
+  // On gRPC the refusal rides on HTTP 200: grpc-status 7 (PERMISSION_DENIED) for 403, 16 (UNAUTHENTICATED) for 401, as Envoy maps them.
+  AuthorizationPolicy: { what: 'were refused with 403 (gRPC: PERMISSION_DENIED)', side: 'destination', count: (f) => (f.codes['403'] ?? 0) + (f.codes['grpc-7'] ?? 0) },
+  RequestAuthentication: { what: 'were refused with 401 (gRPC: UNAUTHENTICATED)', side: 'destination', count: (f) => (f.codes['401'] ?? 0) + (f.codes['grpc-16'] ?? 0) },
   PeerAuthentication: { what: 'failed to connect (503 UC/UF: the mutual TLS modes of the two sides do not match)', side: 'source', count: (f) => hasFlag(f, ['UC', 'UF']) },
 };
 

@@ -60,6 +60,8 @@ export async function badMtls(ctx: ApplyContext): Promise<ApplyResult> {
   const mode = (ctx.params.mode ?? 'strict') as MtlsFaultMode;
   const own = ctx.deps.processes.list().find((r) => r.instance.namespace === svc.namespace && r.spec.service === svc.name);
   if (!own) throw new ChaosError('E_CHAOS_TARGET', `service ${svc.name} has no running instance`);
+  // A mismatch the mesh would not enforce is no fault: the sidecars do mutual TLS on HTTP/1.1 ports only so far.
+  if (!own.spec.ports.some((p) => p.protocol === 'http')) throw new ChaosError('E_CHAOS_TARGET', `bad-mtls: service ${svc.name} has no HTTP/1.1 port, and mutual TLS is enforced on HTTP/1.1 ports only so far (grpc, http2 and tcp ports stay plaintext: docs/security.md)`);
   const app = own.instance.labels?.app ?? svc.name;
   const cp = ctx.deps.controlPlane();
   const [drs, pas] = await Promise.all([cp.resources('DestinationRule'), cp.resources('PeerAuthentication')]);
