@@ -1,7 +1,7 @@
 import type { SloConfig } from '../diagnosis/detection/slo.js';
 import type { CauseTarget, Incident, TimelineEntry } from '../diagnosis/model.js';
 import type { Clock } from '../proxy/clock.js';
-import type { Applier } from './applier.js';
+import type { ActionApplier } from './action-applier.js';
 import type { AuditLog } from './audit-log.js';
 import type { ActionState, PlannedAction, RecoveryAction, SloFigures } from './model.js';
 import type { Plan } from './planner.js';
@@ -18,7 +18,7 @@ import { watchFor, type SloProbe } from './slo-watch.js';
 export interface ExecutorDeps {
   audit: AuditLog;
   /** The local mesh's Applier, or another platform's (platform/kube-applier.ts). */
-  applier: Pick<Applier, 'apply' | 'undo'>;
+  applier: Pick<ActionApplier, 'apply' | 'undo'>;
   probe: SloProbe;
   clock: Clock;
   settings: () => RecoverySettings;

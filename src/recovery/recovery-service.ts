@@ -2,15 +2,17 @@ import type { ConfigStore } from '../config/store.js';
 import { kindByName } from '../controlplane/kind-names.js';
 import type { ServiceRegistry } from '../controlplane/registry.js';
 import type { DiagnosisService } from '../diagnosis/diagnosis-service.js';
-import { targetKey, type Incident, type RankedCause } from '../diagnosis/model.js';
+import type { Incident, RankedCause } from '../diagnosis/model.js';
 import type { Clock, TimerHandle } from '../proxy/clock.js';
 import type { PlanContext } from './actions/action.js';
 import { Applier } from './applier.js';
 import { AuditLog } from './audit-log.js';
 import { RecoveryError } from './errors.js';
 import { Executor } from './executor.js';
+import { IncidentWork } from './incident-work.js';
 import type { RecoveryAction } from './model.js';
 import { planRecovery, type Plan } from './planner.js';
+import { decideProposal } from './proposal-policy.js';
 import { LocalPlatform } from './platform/local-platform.js';
 import type { Platform } from './platform/platform.js';
 import type { QuarantineSet } from './quarantine.js';
@@ -61,7 +63,7 @@ export class RecoveryService {
   readonly executor: Executor;
   readonly platform: Platform;
   private settingsNow: RecoverySettings;
-  private readonly busy = new Map<string, Promise<unknown>>();
+  private readonly busy = new IncidentWork((line) => this.log(line));
   private readonly readySince = new Map<string, number>();
   private timer: TimerHandle | undefined;
   private running = false;
@@ -104,7 +106,7 @@ export class RecoveryService {
     }
     for (const a of this.audit.inState('applying', 'verifying')) {
       this.log(`resuming ${a.id} (${a.kind}, ${a.state}) from the audit log`);
-      this.track(a.incidentId, this.executor.resume(a).then(() => this.continueAuto(a.incidentId)));
+      this.busy.track(a.incidentId, this.executor.resume(a).then(() => this.continueAuto(a.incidentId)));
     }
     this.schedule();
   }
@@ -117,7 +119,7 @@ export class RecoveryService {
   }
 
   status(): Record<string, unknown> {
-    return { auto: this.settingsNow.auto, platform: this.platform.name, inFlight: [...this.busy.keys()], quarantined: this.d.quarantine.list() };
+    return { auto: this.settingsNow.auto, platform: this.platform.name, inFlight: this.busy.ids(), quarantined: this.d.quarantine.list() };
   }
 
   /** The plan for the open incident of a namespace/service, without recording or running it. */
@@ -184,39 +186,16 @@ export class RecoveryService {
   }
 
   private async propose(inc: Incident, now: number): Promise<void> {
-    if (this.busy.has(inc.id) || inc.causes.length === 0) return;
-    const actions = this.audit.byIncident(inc.id);
-    if (actions.some((a) => a.state === 'applying' || a.state === 'verifying')) return;
-    // A verified action settles its cause. The incident stays open while anything else still
-    // fails in the namespace (a second fault joins the open incident): once another cause is on
-    // top, it is planned for, without the causes already treated.
-    const treated = new Set(actions.filter((a) => a.state === 'verified').map((a) => targetKey(a.cause)));
-    if (treated.size > 0 && treated.has(targetKey(inc.causes[0].target))) return;
-    const lastTop = [...inc.timeline].reverse().find((e) => e.kind === 'top-cause');
-    const topSince = lastTop?.at ?? inc.openedAt;
-    // Wait for the ranking to settle (the first one may still be moving as evidence arrives),
-    // unless the top cause's evidence is already decisive, or the ranking has kept moving for
-    // `actWithinMs` (two causes trading places): each second waited is users failing, and
-    // verification rolls back an action that does not help.
-    const decisive = inc.causes[0].score >= this.settingsNow.decisiveScore;
-    const waitedLong = actions.length === 0 && now - inc.openedAt >= this.settingsNow.actWithinMs;
-    if (!decisive && !waitedLong && now - topSince < this.settingsNow.stableCauseMs) return;
-    const pending = actions.filter((a) => a.state === 'proposed');
-    const newest = Math.max(...actions.map((a) => a.createdAt), Number.NEGATIVE_INFINITY);
-    if (actions.length === 0 || newest < topSince) {
-      // First plan, or the top cause moved since the last one. After a verified action, only if
-      // what the new cause is about still fails now: once a fix holds, the ranking may still
-      // name the same fault by another of its faces (the instance of a version shifted away).
-      if (treated.size > 0 && (await this.executor.holds(inc.causes[0].target, inc))) return;
-      for (const old of pending) this.executor.supersede(old.id, 'the top cause changed');
-      const plan = planRecovery({ ...inc, causes: inc.causes.filter((c) => !treated.has(targetKey(c.target))) }, this.context(inc));
-      for (const n of plan.notes) this.log(`${inc.id}: ${n}`);
-      const mode = this.settingsNow.auto ? 'auto' : 'manual';
-      const recorded = this.executor.record(inc.id, plan, mode);
-      if (mode === 'auto') void this.startInBackground(inc.id, (started) => this.executor.runInOrder(recorded, started));
-      return;
-    }
-    if (this.settingsNow.auto && pending.some((a) => a.mode === 'auto')) void this.startInBackground(inc.id, (started) => this.executor.runInOrder(pending, started));
+    if (this.busy.has(inc.id)) return;
+    const d = await decideProposal(inc, this.audit.byIncident(inc.id), now, this.settingsNow, (c) => this.executor.holds(c.target, inc));
+    if (d.kind === 'continue') void this.startInBackground(inc.id, (started) => this.executor.runInOrder(d.pending, started));
+    if (d.kind !== 'plan') return;
+    for (const old of d.supersede) this.executor.supersede(old.id, 'the top cause changed');
+    const plan = planRecovery({ ...inc, causes: d.causes }, this.context(inc));
+    for (const n of plan.notes) this.log(`${inc.id}: ${n}`);
+    const mode = this.settingsNow.auto ? 'auto' : 'manual';
+    const recorded = this.executor.record(inc.id, plan, mode);
+    if (mode === 'auto') void this.startInBackground(inc.id, (started) => this.executor.runInOrder(recorded, started));
   }
 
   /** The policy: quarantines end (docs/recovery.md); config and scale actions stay. */
@@ -250,22 +229,13 @@ export class RecoveryService {
   /** Starts work on an incident (one at a time per incident); resolves when `started` is called or the work ends. */
   private startInBackground(incidentId: string, work: (started: () => void) => Promise<unknown>): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.track(incidentId, work(resolve).finally(() => resolve()));
+      this.busy.track(incidentId, work(resolve).finally(() => resolve()));
     });
-  }
-
-  private track(incidentId: string, p: Promise<unknown>): void {
-    const tracked = p
-      .catch((e) => this.log(`incident ${incidentId}: ${(e as Error).stack ?? e}`))
-      .finally(() => {
-        if (this.busy.get(incidentId) === tracked) this.busy.delete(incidentId);
-      });
-    this.busy.set(incidentId, tracked);
   }
 
   /** Waits for every action in flight to end (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.busy.size) await Promise.all([...this.busy.values()]);
+    await this.busy.idle();
   }
 
   private findIncident(req: PlanRequest): Incident {

@@ -9,7 +9,9 @@ import { systemClock, type Clock, type TimerHandle } from '../../proxy/clock.js'
 import type { PlanContext } from '../../recovery/actions/action.js';
 import { AuditLog } from '../../recovery/audit-log.js';
 import { Executor } from '../../recovery/executor.js';
+import { IncidentWork } from '../../recovery/incident-work.js';
 import type { RecoveryAction } from '../../recovery/model.js';
+import { decideProposal } from '../../recovery/proposal-policy.js';
 import { planRecovery } from '../../recovery/planner.js';
 import { KubeApplier } from '../../recovery/platform/kube-applier.js';
 import type { RecoverySettings } from '../../recovery/settings.js';
@@ -80,7 +82,7 @@ export class KubeController {
   private watcher: ClusterWatcher | undefined;
   private readonly diagnosis: DiagnosisService | undefined;
   private readonly clock: Clock;
-  private readonly busy = new Map<string, Promise<unknown>>();
+  private readonly busy = new IncidentWork((line) => this.log(line));
   private timer: TimerHandle | undefined;
   private running = false;
   private ticking = false;
@@ -135,7 +137,7 @@ export class KubeController {
     this.log(`watching ${kinds.length} kinds on ${this.client.serverUrl}; ${this.store.all().length} objects; mode ${this.opts.auto ? 'auto' : 'manual'}`);
     for (const a of this.audit.inState('applying', 'verifying')) {
       this.log(`resuming ${a.id} (${a.kind}, ${a.state}) from the audit log`);
-      this.track(a.incidentId, this.executor.resume(a));
+      this.busy.track(a.incidentId, this.executor.resume(a));
     }
     if (this.opts.causes?.length && !this.incidents.openIncidents().some((i) => i.subject === REPLAY_SUBJECT)) this.openReplay(this.opts.causes);
     this.diagnosis?.start();
@@ -157,7 +159,7 @@ export class KubeController {
 
   /** Waits for the actions in flight to end (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.busy.size) await Promise.all([...this.busy.values()]);
+    await this.busy.idle();
   }
 
   /** One round: plan for open incidents whose top cause is stable; run the plan in auto mode. */
@@ -170,28 +172,19 @@ export class KubeController {
       const open = this.incidents.openIncidents().filter((i) => !this.opts.namespace || i.namespace === this.opts.namespace);
       const openIds = new Set(open.map((i) => i.id));
       for (const a of this.audit.inState('proposed')) if (!openIds.has(a.incidentId) && !this.busy.has(a.incidentId)) this.executor.supersede(a.id, `incident ${a.incidentId} closed`);
-      for (const inc of open) this.propose(inc, now);
+      for (const inc of open) await this.propose(inc, now);
     } finally {
       this.ticking = false;
     }
   }
 
-  private propose(inc: Incident, now: number): void {
-    if (this.busy.has(inc.id) || inc.causes.length === 0) return;
-    const actions = this.audit.byIncident(inc.id);
-    if (actions.some((a) => a.state === 'verified' || a.state === 'applying' || a.state === 'verifying')) return;
-    const lastTop = [...inc.timeline].reverse().find((e) => e.kind === 'top-cause');
-    const topSince = lastTop?.at ?? inc.openedAt;
-    if (now - topSince < this.opts.settings.stableCauseMs) return;
-    const newest = Math.max(...actions.map((a) => a.createdAt), Number.NEGATIVE_INFINITY);
-    const pending = actions.filter((a) => a.state === 'proposed');
-    if (actions.length > 0 && newest >= topSince) {
-      // Planned already for this top cause: auto mode goes on with what is left.
-      if (this.opts.auto && pending.some((a) => a.mode === 'auto')) this.run(inc.id, pending);
-      return;
-    }
-    for (const old of pending) this.executor.supersede(old.id, 'the top cause changed');
-    const plan = planRecovery(inc, this.context(inc));
+  private async propose(inc: Incident, now: number): Promise<void> {
+    if (this.busy.has(inc.id)) return;
+    const d = await decideProposal(inc, this.audit.byIncident(inc.id), now, { ...this.opts.settings, auto: this.opts.auto }, (c) => this.executor.holds(c.target, inc));
+    if (d.kind === 'continue') this.run(inc.id, d.pending);
+    if (d.kind !== 'plan') return;
+    for (const old of d.supersede) this.executor.supersede(old.id, 'the top cause changed');
+    const plan = planRecovery({ ...inc, causes: d.causes }, this.context(inc));
     for (const n of plan.notes) this.log(`${inc.id}: ${n}`);
     const mode = this.opts.auto ? 'auto' : 'manual';
     const recorded = this.executor.record(inc.id, plan, mode);
@@ -200,16 +193,7 @@ export class KubeController {
   }
 
   private run(incidentId: string, actions: RecoveryAction[]): void {
-    this.track(incidentId, this.executor.runInOrder(actions));
-  }
-
-  private track(incidentId: string, p: Promise<unknown>): void {
-    const tracked = p
-      .catch((e) => this.log(`incident ${incidentId}: ${(e as Error).stack ?? e}`))
-      .finally(() => {
-        if (this.busy.get(incidentId) === tracked) this.busy.delete(incidentId);
-      });
-    this.busy.set(incidentId, tracked);
+    this.busy.track(incidentId, this.executor.runInOrder(actions));
   }
 
   /** The planner's view: the watched config and pods, and the recorded change history. */
