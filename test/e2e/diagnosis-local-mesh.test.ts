@@ -1,11 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool, request } from 'undici';
-import { runCli } from '../cli/helpers.js';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
+import { Pool } from 'undici';
+import { meshHome, sleep, until } from './mesh-home.js';
 import { causeMatches, matchRank, type ExpectedRef, type TopologyView } from '../../src/diagnosis/ground-truth.js';
 import { describeTarget, type Incident, type RankedCause } from '../../src/diagnosis/model.js';
 import type { Injection } from '../../src/platform/local/chaos/types.js';
@@ -43,39 +41,14 @@ const SLO = 'baselineMs: 20000\ncloseAfterMs: 4000\n';
 const RPS = 30;
 const BURST = 3;
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-diag-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.20' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
-const ok = (args: string[]) => {
-  const r = cli(args);
-  assert.equal(r.code, 0, `meshmedic ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mesh = meshHome('diag', '127.20');
+const { home, cli, ok, api } = mesh;
 
 let topo: TopologyView;
 let front: Pool;
 let loadTimer: NodeJS.Timeout | undefined;
 let sent = 0;
 const results: Array<{ type: string; expected: string; top: string; rank: number; detectedMs: number }> = [];
-
-async function api<T>(path: string): Promise<T> {
-  const cp = state.liveControlPlane()!;
-  const res = await request(`${cp.url}${path}`, { headers: cp.token ? { authorization: `Bearer ${cp.token}` } : {} });
-  assert.equal(res.statusCode, 200, `${path}: HTTP ${res.statusCode}`);
-  return (await res.body.json()) as T;
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, good: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (good(v)) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${String(JSON.stringify(v)).slice(0, 600)}`);
-    await sleep(250);
-  }
-}
 
 /**
  * Load on the entry service: RPS requests a second in bursts of BURST (real clients are not
@@ -145,9 +118,7 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
     if (loadTimer) clearInterval(loadTimer);
     await front?.destroy();
     cli(['chaos', 'clear', '--all']);
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
     const ac1 = results.filter((r) => r.rank === 1).length / Math.max(1, results.length);
     const ac3 = results.filter((r) => r.rank >= 1 && r.rank <= 3).length / Math.max(1, results.length);
     console.log(`e2e diagnosis: ${sent} requests sent; AC@1 ${ac1.toFixed(2)}, AC@3 ${ac3.toFixed(2)} over ${results.length} faults`);

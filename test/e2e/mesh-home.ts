@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
 import { runCli, type CliResult } from '../cli/helpers.js';
 
@@ -24,6 +25,8 @@ export interface MeshHome {
   ok(args: string[]): string;
   /** The CLI in a child process, so this process's timers (a load generator) keep running. */
   cliAsync(args: string[], timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** GET on the running control plane's API with its token; asserts 200; the JSON. */
+  api<T>(path: string): Promise<T>;
   /** `down`, then the mesh daemon and control plane by PID if still alive, then the directory. */
   teardown(): void;
 }
@@ -46,6 +49,13 @@ export function meshHome(prefix: string, addressBase: string): MeshHome {
           resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
         });
       });
+    },
+    async api<T>(path: string): Promise<T> {
+      const cp = state.liveControlPlane();
+      assert.ok(cp, 'no control plane is running');
+      const res = await request(`${cp.url}${path}`, { headers: cp.token ? { authorization: `Bearer ${cp.token}` } : {} });
+      assert.equal(res.statusCode, 200, `${path}: HTTP ${res.statusCode}`);
+      return (await res.body.json()) as T;
     },
     teardown() {
       cli(['down']);

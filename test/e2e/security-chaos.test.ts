@@ -1,17 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Pool, request } from 'undici';
-import { runCli } from '../cli/helpers.js';
 import { causeMatches, type ExpectedRef, type TopologyView } from '../../src/diagnosis/ground-truth.js';
 import { describeTarget, type Incident, type RankedCause } from '../../src/diagnosis/model.js';
 import type { ConfigRef, Injection } from '../../src/platform/local/chaos/types.js';
 import type { RecoveryAction } from '../../src/recovery/model.js';
-import { isAlive, StateDir } from '../../src/platform/local/state-dir.js';
+import { meshHome, sleep, until } from './mesh-home.js';
 
 // A wrong AuthorizationPolicy, end to end on a real local mesh (`meshmedic up`, real sidecars
 // with mutual TLS, addresses in 127.30.0.0/16): under steady load `chaos inject bad-authz` puts
@@ -37,41 +33,8 @@ services:
   latency: 2ms
 `;
 
-const home = mkdtempSync(join(tmpdir(), 'mm-e2e-secchaos-'));
-const env = { MESHMEDIC_HOME: home, MESHMEDIC_ADDRESS_BASE: '127.30' };
-const state = new StateDir(home);
-const cli = (args: string[]) => runCli(args, undefined, env);
-const ok = (args: string[]) => {
-  const r = cli(args);
-  assert.equal(r.code, 0, `meshmedic ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
-/** The CLI without blocking this process (spawnSync would stop the load while it runs). */
-const cliAsync = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-
-async function api<T>(path: string): Promise<T> {
-  const cp = state.liveControlPlane()!;
-  const res = await request(`${cp.url}${path}`, { headers: cp.token ? { authorization: `Bearer ${cp.token}` } : {} });
-  assert.equal(res.statusCode, 200, `${path}: HTTP ${res.statusCode}`);
-  return (await res.body.json()) as T;
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, good: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (good(v)) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms; last: ${String(JSON.stringify(v)).slice(0, 1200)}`);
-    await sleep(250);
-  }
-}
+const mesh = meshHome('secchaos', '127.30');
+const { home, cli, ok, cliAsync, api } = mesh;
 
 let front: Pool;
 let storeAddress = '';
@@ -116,9 +79,7 @@ describe('security chaos: a wrong AuthorizationPolicy is diagnosed as that chang
     await front?.destroy();
     cli(['chaos', 'clear', '--all']);
     if (failed) for (const f of ['controlplane.log', 'mesh.log']) if (existsSync(join(home, 'logs', f))) console.log(`--- ${f} (last lines)\n${readFileSync(join(home, 'logs', f), 'utf8').split('\n').slice(-40).join('\n')}`);
-    cli(['down']);
-    for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    mesh.teardown();
   });
 
   const guarded = (fn: () => Promise<void>) => async () => {
