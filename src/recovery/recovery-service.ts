@@ -12,7 +12,7 @@ import { Executor } from './executor.js';
 import { IncidentWork } from './incident-work.js';
 import type { RecoveryAction } from './model.js';
 import { planRecovery, type Plan } from './planner.js';
-import { decideProposal } from './proposal-policy.js';
+import { proposalRound } from './proposal-policy.js';
 import { LocalPlatform } from './platform/local-platform.js';
 import type { Platform } from './platform/platform.js';
 import type { QuarantineSet } from './quarantine.js';
@@ -176,26 +176,15 @@ export class RecoveryService {
     try {
       const now = this.d.clock.now();
       await this.expire(now);
-      const open = this.d.diagnosis.incidents.openIncidents();
-      const openIds = new Set(open.map((i) => i.id));
-      for (const a of this.audit.inState('proposed')) if (!openIds.has(a.incidentId) && !this.busy.has(a.incidentId)) this.executor.supersede(a.id, `incident ${a.incidentId} closed`);
-      for (const inc of open) await this.propose(inc, now);
+      await proposalRound(this.d.diagnosis.incidents.openIncidents(), now, {
+        audit: this.audit, executor: this.executor, busy: this.busy, settings: this.settingsNow,
+        context: (inc) => this.context(inc),
+        run: (id, actions) => void this.startInBackground(id, (started) => this.executor.runInOrder(actions, started)),
+        log: (line) => this.log(line),
+      });
     } finally {
       this.ticking = false;
     }
-  }
-
-  private async propose(inc: Incident, now: number): Promise<void> {
-    if (this.busy.has(inc.id)) return;
-    const d = await decideProposal(inc, this.audit.byIncident(inc.id), now, this.settingsNow, (c) => this.executor.holds(c.target, inc));
-    if (d.kind === 'continue') void this.startInBackground(inc.id, (started) => this.executor.runInOrder(d.pending, started));
-    if (d.kind !== 'plan') return;
-    for (const old of d.supersede) this.executor.supersede(old.id, 'the top cause changed');
-    const plan = planRecovery({ ...inc, causes: d.causes }, this.context(inc));
-    for (const n of plan.notes) this.log(`${inc.id}: ${n}`);
-    const mode = this.settingsNow.auto ? 'auto' : 'manual';
-    const recorded = this.executor.record(inc.id, plan, mode);
-    if (mode === 'auto') void this.startInBackground(inc.id, (started) => this.executor.runInOrder(recorded, started));
   }
 
   /** The policy: quarantines end (docs/recovery.md); config and scale actions stay. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ export interface MeshHome {
   cliAsync(args: string[], timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }>;
   /** GET on the running control plane's API with its token; asserts 200; the JSON. */
   api<T>(path: string): Promise<T>;
+  /** Prints the last lines of the control plane's and the mesh daemon's logs (for a failed test). */
+  printLogTails(lines?: number): void;
   /** `down`, then the mesh daemon and control plane by PID if still alive, then the directory. */
   teardown(): void;
 }
@@ -56,6 +58,12 @@ export function meshHome(prefix: string, addressBase: string): MeshHome {
       const res = await request(`${cp.url}${path}`, { headers: cp.token ? { authorization: `Bearer ${cp.token}` } : {} });
       assert.equal(res.statusCode, 200, `${path}: HTTP ${res.statusCode}`);
       return (await res.body.json()) as T;
+    },
+    printLogTails(lines = 40) {
+      for (const f of ['controlplane.log', 'mesh.log']) {
+        const file = join(home, 'logs', f);
+        if (existsSync(file)) console.log(`--- ${f} (last lines)\n${readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')}`);
+      }
     },
     teardown() {
       cli(['down']);

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import type { RecoveryAction } from '../../src/recovery/model.js';
@@ -58,7 +58,7 @@ describe('recovery on the local mesh: a bad version is detected, recovered and v
     if (load) clearInterval(load);
     await front?.destroy();
     cli(['chaos', 'clear', '--all']);
-    if (failed) for (const f of ['controlplane.log', 'mesh.log']) if (existsSync(join(home, 'logs', f))) console.log(`--- ${f} (last lines)\n${readFileSync(join(home, 'logs', f), 'utf8').split('\n').slice(-40).join('\n')}`);
+    if (failed) mesh.printLogTails();
     mesh.teardown();
   });
 

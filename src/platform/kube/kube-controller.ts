@@ -11,8 +11,7 @@ import { AuditLog } from '../../recovery/audit-log.js';
 import { Executor } from '../../recovery/executor.js';
 import { IncidentWork } from '../../recovery/incident-work.js';
 import type { RecoveryAction } from '../../recovery/model.js';
-import { decideProposal } from '../../recovery/proposal-policy.js';
-import { planRecovery } from '../../recovery/planner.js';
+import { proposalRound } from '../../recovery/proposal-policy.js';
 import { KubeApplier } from '../../recovery/platform/kube-applier.js';
 import type { RecoverySettings } from '../../recovery/settings.js';
 import { MetricsSloProbe, type SloProbe } from '../../recovery/slo-watch.js';
@@ -170,26 +169,15 @@ export class KubeController {
       const now = this.clock.now();
       await this.refreshTraces(now);
       const open = this.incidents.openIncidents().filter((i) => !this.opts.namespace || i.namespace === this.opts.namespace);
-      const openIds = new Set(open.map((i) => i.id));
-      for (const a of this.audit.inState('proposed')) if (!openIds.has(a.incidentId) && !this.busy.has(a.incidentId)) this.executor.supersede(a.id, `incident ${a.incidentId} closed`);
-      for (const inc of open) await this.propose(inc, now);
+      await proposalRound(open, now, {
+        audit: this.audit, executor: this.executor, busy: this.busy, settings: { ...this.opts.settings, auto: this.opts.auto },
+        context: (inc) => this.context(inc),
+        run: (id, actions) => this.run(id, actions),
+        log: (line) => this.log(line),
+      });
     } finally {
       this.ticking = false;
     }
-  }
-
-  private async propose(inc: Incident, now: number): Promise<void> {
-    if (this.busy.has(inc.id)) return;
-    const d = await decideProposal(inc, this.audit.byIncident(inc.id), now, { ...this.opts.settings, auto: this.opts.auto }, (c) => this.executor.holds(c.target, inc));
-    if (d.kind === 'continue') this.run(inc.id, d.pending);
-    if (d.kind !== 'plan') return;
-    for (const old of d.supersede) this.executor.supersede(old.id, 'the top cause changed');
-    const plan = planRecovery({ ...inc, causes: d.causes }, this.context(inc));
-    for (const n of plan.notes) this.log(`${inc.id}: ${n}`);
-    const mode = this.opts.auto ? 'auto' : 'manual';
-    const recorded = this.executor.record(inc.id, plan, mode);
-    for (const a of recorded) this.log(`${inc.id}: ${a.id} ${a.state} (${a.kind}): ${a.summary}${a.reason ? `: ${a.reason}` : ''}`);
-    if (mode === 'auto') this.run(inc.id, recorded);
   }
 
   private run(incidentId: string, actions: RecoveryAction[]): void {
