@@ -8,10 +8,10 @@ import type { Benchmark } from './registry.js';
 import { externalHostsOf, generateScenarios, measuredRates, MIN_RPS, modelRates, scenarioSpace, summarize, trafficOf, type RateSample, type Scenario, type ScenarioResult } from './diagnosis-scenarios.js';
 import { MeshmedicError } from '../src/api/errors.js';
 import { EXIT_INCORRECT_USAGE, EXIT_UNKNOWN_ERROR, ExitError } from '../src/cli/exit-codes.js';
-import { matchRank, type ExpectedRef, type TopologyView } from '../src/diagnosis/ground-truth.js';
+import { matchRank, type Expected, type TopologyView } from '../src/diagnosis/ground-truth.js';
 import { describeTarget, type Incident } from '../src/diagnosis/model.js';
 import { parseParams, type RawParams } from '../src/platform/local/chaos/params.js';
-import type { Injection } from '../src/platform/local/chaos/types.js';
+import { FAULT_TYPES, type FaultType, type Injection } from '../src/platform/local/chaos/types.js';
 import { callDaemon } from '../src/platform/local/daemon-client.js';
 import { loadTopology } from '../src/platform/local/topology/parse.js';
 import type { Topology } from '../src/platform/local/topology/model.js';
@@ -84,6 +84,8 @@ export interface LiveOptions {
   topology: string;
   scenarios: number;
   seed: number;
+  /** Only these fault types (all the topology can host when absent). */
+  faults?: readonly FaultType[];
   progress: (line: string) => void;
   emit: (record: Record<string, unknown>) => void;
 }
@@ -203,6 +205,7 @@ export async function runLiveDiagnosis(o: LiveOptions) {
       space[f] = estimated[f];
       o.progress(`warning: no measured target of ${f} reaches ${MIN_RPS} rps; its targets from the topology's estimate`);
     }
+    if (o.faults) for (const f of Object.keys(space) as FaultType[]) if (!o.faults.includes(f)) delete space[f];
     scenarios.push(...generateScenarios(space, namespaceOf, o.scenarios, o.seed));
     o.progress(`${Object.keys(space).length} fault types hostable at the measured rates (${Object.entries(space).map(([f, ts]) => `${f}: ${ts!.length}`).join(', ')}); ${scenarios.length} scenarios, seed ${o.seed}`);
 
@@ -271,7 +274,7 @@ async function runScenario(sc: Scenario, home: string, api: <T>(p: string) => Pr
     const detectedMs = opened.openedAt - inj.startedAt;
     await sleep(Math.max(0, opened.openedAt + SETTLE_MS - Date.now()));
     const incident = await api<Incident>(`/api/v1/incidents/${opened.id}`);
-    const expected = inj.expectedCause as unknown as ExpectedRef;
+    const expected = inj.expectedCause as unknown as Expected;
     const rank = matchRank(incident.causes, expected, topo);
     const top3 = incident.causes.slice(0, 3).map((c) => `${describeTarget(c.target)} [${c.mechanism ?? '-'} ${c.score.toFixed(2)}]`);
     progress(`#${sc.index} ${sc.fault} ${sc.target}: detected +${detectedMs} ms, rank ${rank || '-'} (expected ${inj.expectedCause.label}); top ${top3[0] ?? '(none)'}`);
@@ -326,10 +329,12 @@ function cliAsync(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: numbe
 export const diagnosisLiveBench: Benchmark = {
   description: 'live diagnosis: --topology FILE|DIR under load, --scenarios N random faults (--seed S) one at a time; AC@1/3 and MTTD',
   streams: true,
-  async run({ topology, scenarios, seed, progress, emit }) {
+  async run({ topology, scenarios, faults, seed, progress, emit }) {
     if (!topology) throw new ExitError(EXIT_INCORRECT_USAGE, ['Error: bench diagnosis needs --topology FILE|DIR [E_USAGE]']);
     const n = scenarios === undefined ? 20 : scenarios.length === 1 && /^\d+$/.test(scenarios[0]) ? Number(scenarios[0]) : NaN;
     if (!(n >= 1)) throw new ExitError(EXIT_INCORRECT_USAGE, [`Error: --scenarios must be how many faults to inject (a whole number, 1 or more), got ${scenarios?.join(',')} [E_USAGE]`]);
-    return runLiveDiagnosis({ topology, scenarios: n, seed: seed ?? 1, progress, emit: emit ?? (() => undefined) });
+    const unknown = (faults ?? []).filter((f) => !(FAULT_TYPES as readonly string[]).includes(f));
+    if (unknown.length) throw new ExitError(EXIT_INCORRECT_USAGE, [`Error: --faults: unknown fault type ${unknown.join(', ')} (have: ${FAULT_TYPES.join(', ')}) [E_USAGE]`]);
+    return runLiveDiagnosis({ topology, scenarios: n, seed: seed ?? 1, ...(faults && { faults: faults as FaultType[] }), progress, emit: emit ?? (() => undefined) });
   },
 };

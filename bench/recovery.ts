@@ -46,7 +46,7 @@ async function once(scenario: Scenario, autoRecover: boolean, seed: number, prog
   try {
     await mesh.up();
     const topology = await mesh.topology();
-    load = new LoadGenerator({ origin: await mesh.productpageOrigin(), path: '/productpage', rps: DEMO_RPS, seed, maxDurationMs: LOAD_MS, maxRequests: Math.ceil((DEMO_RPS * LOAD_MS) / 1000) }).start();
+    load = new LoadGenerator({ origin: await mesh.productpageOrigin(), path: '/productpage', rps: DEMO_RPS, burst: scenario.burst, seed, maxDurationMs: LOAD_MS, maxRequests: Math.ceil((DEMO_RPS * LOAD_MS) / 1000) }).start();
     if (!(await waitServing(load, SERVING_CLEAN_S, SERVING_TIMEOUT_MS))) progress(`  ${scenario.name}: users not served ${SERVING_TIMEOUT_MS / 1000} s after up; the baseline is not clean`);
     await new Promise((r) => setTimeout(r, BASELINE_MS));
     const run = await runScenario({ scenario, mesh, load, topology, onEvent: (e) => progress(`  ${scenario.name}/${autoRecover ? 'auto' : 'without'}: ${e.kind} ${e.text}`), deadlineMs: HORIZON_MS, horizonMs: HORIZON_MS, holdMs: HOLD_MS, faultDurationMs: FAULT_MS });

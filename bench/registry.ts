@@ -17,6 +17,8 @@ export interface BenchOptions {
   topology?: string;
   /** `--scenarios a,b`: names (recovery), or one whole number, how many (diagnosis). */
   scenarios?: string[];
+  /** `--faults a,b`: only these fault types (the live diagnosis benchmark). */
+  faults?: string[];
   /** `--seed N`: the seed of the benchmark's randomness. */
   seed?: number;
   progress: (line: string) => void;

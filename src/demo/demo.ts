@@ -93,8 +93,8 @@ export async function runDemo(o: DemoOptions): Promise<ScenarioRun> {
     const origin = await mesh.productpageOrigin();
     // Headless: long enough for the baseline, a wait for quiet, the deadline and the hold.
     const loadMs = o.headless ? SERVING_TIMEOUT_MS + BASELINE_MS + QUIET_DEADLINE_MS + DEADLINE_MS + 30_000 : INTERACTIVE_MAX_MS;
-    load = new LoadGenerator({ origin, path: '/productpage', rps: DEMO_RPS, seed: o.seed, maxDurationMs: loadMs, maxRequests: Math.ceil((DEMO_RPS * loadMs) / 1000) }).start();
-    note('load', `${DEMO_RPS} users' requests a second to ${origin}/productpage (a page with a fallback box, an error or slower than 1 s counts as failed)`);
+    load = new LoadGenerator({ origin, path: '/productpage', rps: DEMO_RPS, burst: o.scenario.burst, seed: o.seed, maxDurationMs: loadMs, maxRequests: Math.ceil((DEMO_RPS * loadMs) / 1000) }).start();
+    note('load', `${DEMO_RPS} users' requests a second${o.scenario.burst ? `, in groups of ${o.scenario.burst},` : ''} to ${origin}/productpage (a page with a fallback box, an error or slower than 1 s counts as failed)`);
     const serving = await orStop(waitServing(load, SERVING_CLEAN_S, SERVING_TIMEOUT_MS, abort.signal));
     const startup = load.snapshot();
     if (!serving && !stop) note('note', `users are not served ${SERVING_TIMEOUT_MS / 1000} s after the mesh came up (${progressText(Date.now() - load.startedAt, startup, { failed: startup.failed, total: startup.sent })}); going on, but the baseline is not clean`);

@@ -20,6 +20,11 @@ export interface LoadOptions {
   maxInFlight?: number;
   timeoutMs?: number;
   seed?: number;
+  /**
+   * Requests sent together at each tick (default 1), the gaps stretched to keep `rps`: users
+   * who arrive in groups, as a page's parallel calls do. Pool limits only bite under concurrency.
+   */
+  burst?: number;
   /** Time source (ms); injected so tests can drive buckets without waiting. */
   now?: () => number;
 }
@@ -63,11 +68,12 @@ export class LoadGenerator {
   }
 
   start(): this {
-    const mean = 1000 / this.opts.rps;
+    const burst = Math.max(1, Math.floor(this.opts.burst ?? 1));
+    const mean = (1000 * burst) / this.opts.rps;
     const tick = () => {
       if (this.stopped) return;
       if (this.now() - this.startedAt >= this.opts.maxDurationMs || this.stats.sent >= this.opts.maxRequests) return void this.stop();
-      this.send();
+      for (let i = 0; i < burst && this.stats.sent < this.opts.maxRequests; i++) this.send();
       // Gaps uniform in [0.5, 1.5) x the mean: steady on average, not a metronome.
       this.timer = setTimeout(tick, mean * (0.5 + this.random()));
     };

@@ -1,4 +1,4 @@
-import { causeMatches, type ExpectedRef, type TopologyView } from '../diagnosis/ground-truth.js';
+import { causeMatches, type Expected, type TopologyView } from '../diagnosis/ground-truth.js';
 import { targetKey, type Incident, type RankedCause } from '../diagnosis/model.js';
 import type { Injection } from '../platform/local/chaos/types.js';
 import type { RecoveryAction } from '../recovery/model.js';
@@ -89,7 +89,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
   await quiet(o, poll);
   if (o.signal?.aborted) throw new Error('interrupted');
   const injection = await mesh.inject(injectRequest(scenario, o.faultDurationMs));
-  const expected = injection.expectedCause as unknown as ExpectedRef;
+  const expected = injection.expectedCause as unknown as Expected;
   o.onEvent(injectedEvent(injection));
   const from = load.indexOf(injection.startedAt);
   const deadline = injection.startedAt + (o.horizonMs ?? o.deadlineMs);

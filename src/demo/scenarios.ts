@@ -16,6 +16,11 @@ export interface Scenario {
   target: string;
   namespace: string;
   params: InjectRequest['params'];
+  /**
+   * Users arrive in groups of this many requests at once (same rate); absent: one at a time.
+   * A connection-pool cap is only felt by concurrent requests.
+   */
+  burst?: number;
 }
 
 export const DEMO_NAMESPACE = 'bookinfo';
@@ -77,12 +82,13 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'pool-exhaustion',
-    description: "a DestinationRule change caps reviews' connection pool at one request: the rest overflow (503 UO)",
+    description: "a DestinationRule change caps reviews' connection pool at one request while users arrive four at a time: the rest overflow (503 UO)",
     remedy: 'revert-config (or limit-concurrency raised back)',
     fault: 'pool-exhaustion',
     target: 'reviews',
     namespace: DEMO_NAMESPACE,
     params: { maxConnections: 1, maxPending: 1, maxRequests: 1 },
+    burst: 4,
   },
   {
     name: 'bad-authz',

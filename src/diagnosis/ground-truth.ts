@@ -12,6 +12,9 @@ export type ExpectedRef =
   | { kind: 'edge'; source: { kind: string; namespace: string; name: string }; destination: { kind: string; namespace: string; name: string } }
   | { kind: 'config'; resource: { kind: string; namespace: string; name: string }; version?: number };
 
+/** The culprit, and other names of the same fault that are as right (chaos's `alsoRight`). */
+export type Expected = ExpectedRef & { alsoRight?: readonly ExpectedRef[] };
+
 /** Which instances run: to tell when two answers are the same thing. */
 export interface TopologyView {
   instances: ReadonlyArray<{ namespace: string; name: string; workload: string; service: string }>;
@@ -23,7 +26,11 @@ interface Culprit {
   instance?: string;
 }
 
-export function causeMatches(cause: RankedCause, expected: ExpectedRef, topo: TopologyView): boolean {
+export function causeMatches(cause: RankedCause, expected: Expected, topo: TopologyView): boolean {
+  return matchesRef(cause, expected, topo) || (expected.alsoRight ?? []).some((e) => matchesRef(cause, e, topo));
+}
+
+function matchesRef(cause: RankedCause, expected: ExpectedRef, topo: TopologyView): boolean {
   const t = cause.target;
   if (expected.kind === 'external') return t.kind === 'external' && t.host === expected.name;
   if (expected.kind === 'config') {
@@ -45,7 +52,7 @@ export function causeMatches(cause: RankedCause, expected: ExpectedRef, topo: To
 }
 
 /** The rank (1-based) of the first cause that matches, or 0. */
-export function matchRank(causes: readonly RankedCause[], expected: ExpectedRef, topo: TopologyView): number {
+export function matchRank(causes: readonly RankedCause[], expected: Expected, topo: TopologyView): number {
   const i = causes.findIndex((c) => causeMatches(c, expected, topo));
   return i + 1;
 }

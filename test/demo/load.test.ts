@@ -45,6 +45,23 @@ test('stops by itself after maxDurationMs', async () => {
   assert.ok(load.snapshot().sent > 3 && load.snapshot().sent < 40, `sent ${load.snapshot().sent}`);
 });
 
+test('a burst sends its requests together, at the same average rate', async () => {
+  // The server answers only once four requests wait at once. One at a time at 1 rps the fourth
+  // comes >= 1.5 s after the first, past its 1 s timeout; in a burst of four they all wait together.
+  const held: Array<() => void> = [];
+  const srv = createServer((_req, res) => {
+    held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"calls":[]}'));
+    if (held.length >= 4) for (const answer of held.splice(0)) answer();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const load = new LoadGenerator({ origin, path: '/', rps: 1, burst: 4, maxDurationMs: 10_000, maxRequests: 4, timeoutMs: 1000, seed: 3 }).start();
+  await load.close();
+  srv.closeAllConnections();
+  await new Promise<void>((r) => srv.close(() => r()));
+  assert.deepEqual([load.snapshot().sent, load.snapshot().failed], [4, 0], JSON.stringify(load.snapshot()));
+});
+
 test('refuses targets off loopback', () => {
   assert.throws(() => new LoadGenerator({ origin: 'http://10.0.0.1:80', path: '/', rps: 1, maxDurationMs: 1, maxRequests: 1 }), /loopback/);
 });

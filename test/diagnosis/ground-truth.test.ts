@@ -49,6 +49,15 @@ describe('causeMatches', () => {
     assert.ok(!causeMatches(cause({ kind: 'config-change', resource: { ...config.resource, configVersion: 6 } }), config, topo));
   });
 
+  test('another name of the same fault (alsoRight) is as right', () => {
+    const dr = { kind: 'config' as const, resource: { kind: 'DestinationRule', namespace: 'bookinfo', name: 'reviews' }, version: 9 };
+    const expected = { ...ref('service', 'reviews'), alsoRight: [dr] };
+    assert.ok(causeMatches(cause({ kind: 'overload', service: 'reviews' }), expected, topo));
+    assert.ok(causeMatches(cause({ kind: 'config-change', resource: { ...dr.resource, configVersion: 9 } }), expected, topo));
+    assert.ok(!causeMatches(cause({ kind: 'config-change', resource: { ...dr.resource, configVersion: 9 } }), ref('service', 'reviews'), topo), 'not without it');
+    assert.ok(!causeMatches(cause({ kind: 'config-change', resource: { ...dr.resource, name: 'details', configVersion: 9 } }), expected, topo));
+  });
+
   test('matchRank gives the 1-based rank of the first match', () => {
     const list = [cause({ kind: 'service', service: 'productpage' }), cause({ kind: 'instance', instance: 'api-v1-1' })];
     assert.equal(matchRank(list, ref('instance', 'api-v1-1'), topo), 2);

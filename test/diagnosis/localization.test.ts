@@ -142,6 +142,18 @@ describe('localization: edges, external dependencies, overload', () => {
     assert.equal(top(causes), 'overload of service ratings.bookinfo', show(causes));
     assert.equal(causes[1] && describeTarget(causes[1].target), 'config change DestinationRule bookinfo/ratings (version 12)', show(causes));
   });
+
+  test('an older change to a resource changed again since is not a cause of its own (the mesh\'s first apply is not reverted)', () => {
+    const current = bookinfo().map((c) => (c.service === 'ratings' ? { ...c, rps: 3, flags: 'UO', code: '503' } : c));
+    const first: ConfigChangeSignal = {
+      version: 2, at: CURRENT.startMs - 20_000, type: 'added', resource: { kind: 'DestinationRule', namespace: 'bookinfo', name: 'ratings' },
+      hosts: [fqdn('ratings', 'bookinfo')], details: [], aspects: ['subsets'],
+    };
+    const pool: ConfigChangeSignal = { ...first, version: 12, at: CURRENT.startMs - 1000, type: 'updated', details: ['trafficPolicy.connectionPool: none -> {"tcp":{"maxConnections":1}}'], aspects: ['connectionPool'] };
+    const versions = (changes: ConfigChangeSignal[]) => run(current, bookinfo(), { configChanges: changes }).filter((c) => c.target.kind === 'config-change').map((c) => c.target.resource?.configVersion);
+    assert.deepEqual(versions([first]), [2], 'alone, the first apply is a (weak) candidate');
+    assert.deepEqual(versions([first, pool]), [12]);
+  });
 });
 
 describe('localization: config changes and policies', () => {

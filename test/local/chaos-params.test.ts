@@ -91,6 +91,8 @@ test('ground truth: what diagnosis should name for each kind of fault', () => {
   const config = { kind: 'config' as const, resource: { kind: 'VirtualService', namespace: 'shop', name: 'store' }, version: 7 };
   assert.equal(expectedCause('bad-config', svc, {}, config).label, 'config change VirtualService shop/store (version 7)');
   assert.equal(expectedCause('pool-exhaustion', svc, {}).category, 'overload');
+  const dr = { kind: 'config' as const, resource: { kind: 'DestinationRule', namespace: 'shop', name: 'store' }, version: 8 };
+  assert.deepEqual(expectedCause('pool-exhaustion', svc, {}, dr), { ...svc, category: 'overload', label: 'service store.shop (overload)', alsoRight: [dr] });
   const edge = resolveTarget('network-delay', 'front->store', 'shop', mesh);
   assert.equal(expectedCause('network-delay', edge, {}).label, 'edge service front.shop -> service store.shop (network)');
   assert.equal(expectedCause('external-outage', { kind: 'external', namespace: '', name: 'api.payments.example' }, {}).label, 'external host api.payments.example (outage)');

@@ -18,7 +18,9 @@ import { combine, confidence, errorSeverity, latencySeverity, ms, pct } from '..
 //   anything else (timing only)                                 0.3
 // An analyzer error on the changed resource lifts the fit to at least 0.9 (and is evidence).
 // Time fit: 1 for a change at most 2 s before the anomaly began (or after it), then halving
-// every 30 s before that.
+// every 30 s before that. A change to a resource changed again since is not a candidate of its
+// own: the latest change is (the resource is in its form now, and reverting an older version
+// would undo the later one too, or, for the mesh's first apply, delete everything).
 
 const ROUTING = ['NR', 'NC'];
 
@@ -41,7 +43,12 @@ export const configChangeGenerator: CandidateGenerator = {
     const out: RankedCause[] = [];
     const impacts = hostImpacts(ctx);
     const onset = ctx.snapshot.current.startMs;
-    for (const c of ctx.snapshot.configChanges) {
+    const changes = ctx.snapshot.configChanges;
+    const key = (c: ConfigChangeSignal) => `${c.resource.kind}/${c.resource.namespace}/${c.resource.name}`;
+    const latest = new Map<string, number>();
+    for (const c of changes) latest.set(key(c), Math.max(latest.get(key(c)) ?? -Infinity, c.version));
+    for (const c of changes) {
+      if (c.version < latest.get(key(c))!) continue;
       const touched = impacts.filter((i) => anyHostMatches(c.hosts, i.host) || i.aliases.some((a) => anyHostMatches(c.hosts, a)));
       const hit = touched.filter((t) => t.severity > 0.05);
       if (hit.length === 0) continue;

@@ -32,7 +32,9 @@ const CONFIG_FAULTS: ReadonlySet<FaultType> = new Set(['bad-config', 'bad-authz'
  * - bad-version: the new workload `<service>-<version>` (the bad subset), not the service;
  * - bad-config: the config change, i.e. the VirtualService at the store version it made;
  * - external-outage: the external host;
- * - pool-exhaustion: the service whose connection pool overflows (overload, `UO`);
+ * - pool-exhaustion: the service whose connection pool overflows (overload, `UO`); naming the
+ *   DestinationRule change that capped the pool (at its store version) is as right: that change
+ *   is what made the service overflow, and reverting it is the remedy;
  * - bad-authz, bad-mtls: the AuthorizationPolicy or PeerAuthentication it created, at its store
  *   version (`security-policy`), not the service whose callers are refused nor those callers
  *   (bad-mtls's change to the callers' DestinationRule is the setting the mistake clashes with).
@@ -45,6 +47,7 @@ export function expectedCause(type: FaultType, target: TargetRef | EdgeRef, para
   }
   if ((type === 'bad-authz' || type === 'bad-mtls') && config) return { ...config, category, label: `security policy ${config.resource.kind} ${config.resource.namespace}/${config.resource.name}${config.version !== undefined ? ` (version ${config.version})` : ''}` };
   if (type === 'bad-config' && config) return { ...config, category, label: `config change ${config.resource.kind} ${config.resource.namespace}/${config.resource.name}${config.version !== undefined ? ` (version ${config.version})` : ''}` };
+  if (type === 'pool-exhaustion' && config && target.kind !== 'edge') return { ...target, category, label: `${describeRef(target)} (overload)`, alsoRight: [config] };
   if (target.kind === 'edge') return { ...target, category, label: `edge ${describeRef(target.source)} -> ${describeRef(target.destination)} (network)` };
   const suffix: Record<Category, string> = {
     crash: 'crashed', hang: 'hung', latency: 'slow', errors: 'errors', cpu: 'CPU starved', network: 'network',

@@ -66,6 +66,8 @@ export type Target = TargetRef | EdgeRef | ConfigRef;
 export type RootCause = Target & {
   category: 'crash' | 'hang' | 'latency' | 'errors' | 'cpu' | 'network' | 'bad-version' | 'bad-config' | 'external' | 'overload' | 'security-policy';
   label: string;
+  /** Other names of the same fault that are as right (the config change that made an overload). */
+  alsoRight?: Target[];
 };
 
 /** Parameters after parsing: milliseconds, percentages 0..100, counts. */

@@ -79,8 +79,8 @@ export async function poolExhaustion(ctx: ApplyContext): Promise<ApplyResult> {
   const pool = { maxConnections: ctx.params.maxConnections ?? 1, maxPending: ctx.params.maxPending ?? 1, maxRequests: ctx.params.maxRequests ?? 1 };
   const after = tinyPoolDestinationRule(existing && placed(existing), svc, existing?.name ?? freeName(drs, svc), pool);
   ctx.effects.host = fqdnOf(svc);
-  await applyChange(ctx, [{ before: existing, after }]);
-  return undefined;
+  const version = await applyChange(ctx, [{ before: existing, after }]);
+  return { config: { kind: 'config', resource: { kind: 'DestinationRule', namespace: after.metadata.namespace, name: after.metadata.name }, version } };
 }
 
 export async function externalOutage(ctx: ApplyContext): Promise<ApplyResult> {
