@@ -3,16 +3,17 @@ import assert from 'node:assert/strict';
 import { causeMatches, type ExpectedRef } from '../../src/diagnosis/ground-truth.js';
 import { localize } from '../../src/diagnosis/localization/localize.js';
 import { describeTarget, type RankedCause } from '../../src/diagnosis/model.js';
-import type { ConfigChangeSignal } from '../../src/diagnosis/signals/snapshot.js';
+import type { ConfigChangeSignal, SignalSnapshot } from '../../src/diagnosis/signals/snapshot.js';
 import { expectedCause } from '../../src/platform/local/chaos/ground-truth.js';
-import { BASELINE, bookinfo, CURRENT, readyInstances, snapshotOf, type Call } from './snapshot-fixture.js';
+import { BASELINE, bookinfo, CURRENT, DETAILS, fqdn, PP, readyInstances, snapshotOf, type Call } from './snapshot-fixture.js';
 
 // The security-policy cause (403s after an AuthorizationPolicy change), on SignalSnapshots built
 // by hand: it is the top cause, its callers are not blamed in its place, one change is one cause
 // (however many services it refuses), and it matches chaos's bad-authz ground truth.
 
 const show = (causes: RankedCause[]) => causes.slice(0, 6).map((c) => `${c.score.toFixed(3)} ${describeTarget(c.target)} [${c.mechanism}]`).join('\n');
-const run = (current: Call[], changes: ConfigChangeSignal[]) => localize(snapshotOf({ current, baseline: bookinfo(), instances: readyInstances([...current, ...bookinfo()]), extra: { configChanges: changes } }));
+const run = (current: Call[], changes: ConfigChangeSignal[], extra: Partial<SignalSnapshot> = {}) =>
+  localize(snapshotOf({ current, baseline: bookinfo(), instances: readyInstances([...current, ...bookinfo()]), extra: { configChanges: changes, ...extra } }));
 
 const policy = (o: Partial<ConfigChangeSignal> = {}): ConfigChangeSignal => ({
   version: 9, at: CURRENT.startMs - 200, type: 'added', resource: { kind: 'AuthorizationPolicy', namespace: 'bookinfo', name: 'details-chaos-authz' },
@@ -107,7 +108,7 @@ describe('security-policy cause: a wrong PeerAuthentication', () => {
     const top = causes[0];
     assert.equal(describeTarget(top.target), 'security policy PeerAuthentication bookinfo/details-chaos-mtls (version 9)', show(causes));
     const texts = top.evidence.map((e) => e.text).join('\n');
-    assert.match(texts, /50% of \d+ requests to details failed to connect \(503 UC\/UF: the mutual TLS modes of the two sides do not match\) \(before: 0%\); refused callers: productpage-v1/, texts);
+    assert.match(texts, /50% of \d+ requests to details failed to connect \(503 UC\/UF: the mutual TLS modes of the two sides do not match; UH once callers ejected the instances for it\) \(before: 0%\); refused callers: productpage-v1/, texts);
     assert.ok(top.evidence.some((e) => e.signal === 'flag'));
     const network = causes.filter((x) => x.mechanism === 'network');
     assert.ok(network.length > 0, `the failures on the way make a network cause too:\n${show(causes)}`);
@@ -115,6 +116,28 @@ describe('security-policy cause: a wrong PeerAuthentication', () => {
       assert.ok(c.score <= top.score * 0.5 + 1e-3, show(causes));
       assert.ok(c.evidence.some((e) => /refused by PeerAuthentication bookinfo\/details-chaos-mtls \(version 9\), which explains failures on the way/.test(e.text)), show(causes));
     }
+  });
+
+  test('callers that ejected the refused instances (outlier detection) answer UH: those count as refused, the PeerAuthentication is first', () => {
+    // A few connections fail (UC) until productpage's outlier detection ejects details; then it answers UH.
+    const ejectedCalls = bookinfo().flatMap((c): Call[] =>
+      c.service === 'details'
+        ? [{ ...c, rps: c.rps * 0.05 }, { ...c, rps: c.rps * 0.01, flags: 'UC', code: '503', flagAt: 'source' }, { from: PP, service: 'details', to: null, namespace: 'bookinfo', rps: c.rps * 0.94, ms: 0.3, flags: 'UH', code: '503' }]
+        : c.service === 'productpage' ? [{ ...c, errors: 0.95 }] : [c],
+    );
+    const ejections = [{ at: CURRENT.startMs + 300, kind: 'eject' as const, instance: DETAILS.pod, namespace: 'bookinfo', reportedBy: 'productpage-v1-0.bookinfo', cluster: 'outbound|9080||details.bookinfo.svc.cluster.local', host: fqdn('details', 'bookinfo'), reason: 'consecutive_5xx' }];
+    // The callers' side of the mismatch: the DestinationRule told them to send plaintext, a version earlier.
+    const callersSide: ConfigChangeSignal = {
+      version: 8, at: CURRENT.startMs - 400, type: 'updated', resource: { kind: 'DestinationRule', namespace: 'bookinfo', name: 'details' },
+      hosts: [fqdn('details', 'bookinfo')], details: ['trafficPolicy.tls: none -> {"mode":"DISABLE"}'], aspects: ['tls'],
+    };
+    const causes = run(ejectedCalls, [callersSide, pa()], { outlierEvents: ejections });
+    assert.equal(describeTarget(causes[0].target), 'security policy PeerAuthentication bookinfo/details-chaos-mtls (version 9)', show(causes));
+    assert.match(causes[0].evidence.map((e) => e.text).join('\n'), /9\d% of \d+ requests to details failed to connect/, show(causes));
+    // Without the ejections, UH is not a refusal: only the 1% UC is.
+    const unejected = run(ejectedCalls, [callersSide, pa()]);
+    const policyCause = unejected.find((c) => c.target.kind === 'security-policy');
+    assert.ok(!policyCause || policyCause.score < causes[0].score / 2, show(unejected));
   });
 
   test('it matches chaos\'s bad-mtls ground truth', () => {

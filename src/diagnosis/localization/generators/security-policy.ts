@@ -11,6 +11,9 @@ import { confidence, errorSeverity, pct } from '../scoring.js';
 //   PeerAuthentication     connections its mutual TLS mode refuses: the callers' sidecars
 //                          answer 503 UC (plaintext closed under STRICT) or UF (a handshake a
 //                          DISABLE server does not speak); the service itself sees nothing.
+//                          Callers with outlier detection eject the instances after a few of
+//                          those, and then answer 503 UH (no healthy upstream): while the
+//                          service's instances are ejected, UH counts too, as the same refusal.
 //   score = severity(excess share of the worst-hit service) x fit(time) x confidence(count)
 // Time fit as config-change's: 1 up to 2 s before the window began, halving every 30 s before.
 // One cause per change: a namespace-wide policy that refuses several services is one cause,
@@ -24,8 +27,8 @@ type Kind = 'AuthorizationPolicy' | 'RequestAuthentication' | 'PeerAuthenticatio
 interface Symptom {
   /** What the failing requests look like, for the evidence. */
   what: string;
-  /** Failing requests in the window, from one side's reports. */
-  count(f: Features): number;
+  /** Failing requests in the window, from one side's reports (`ejected`: callers ejected the service's instances meanwhile). */
+  count(f: Features, ejected: boolean): number;
   /** The side whose reports show it: the service's own sidecars, or its callers'. */
   side: 'destination' | 'source';
 }
@@ -36,7 +39,14 @@ const SYMPTOMS: Record<Kind, Symptom> = {
   // On gRPC the refusal rides on HTTP 200: grpc-status 7 (PERMISSION_DENIED) for 403, 16 (UNAUTHENTICATED) for 401, as Envoy maps them.
   AuthorizationPolicy: { what: 'were refused with 403 (gRPC: PERMISSION_DENIED)', side: 'destination', count: (f) => (f.codes['403'] ?? 0) + (f.codes['grpc-7'] ?? 0) },
   RequestAuthentication: { what: 'were refused with 401 (gRPC: UNAUTHENTICATED)', side: 'destination', count: (f) => (f.codes['401'] ?? 0) + (f.codes['grpc-16'] ?? 0) },
-  PeerAuthentication: { what: 'failed to connect (503 UC/UF: the mutual TLS modes of the two sides do not match)', side: 'source', count: (f) => hasFlag(f, ['UC', 'UF']) },
+  PeerAuthentication: {
+    what: 'failed to connect (503 UC/UF: the mutual TLS modes of the two sides do not match; UH once callers ejected the instances for it)',
+    side: 'source',
+    count: (f, ejected) => {
+      const refused = hasFlag(f, ['UC', 'UF']);
+      return refused > 0 && ejected ? refused + hasFlag(f, ['UH']) : refused;
+    },
+  },
 };
 
 /** Below this excess share a service is not refused (a stray failure is not a policy change's doing). */
@@ -88,11 +98,12 @@ function refusedServices(ctx: LocalizationContext, s: Symptom): Refused[] {
     const cur = svc.current[s.side];
     if (!cur || !(cur.requests > 0)) continue;
     const base = svc.baseline[s.side];
-    const count = s.count(cur);
+    const ejected = ctx.snapshot.outlierEvents.some((o) => o.kind === 'eject' && o.host === svc.host && o.at >= ctx.snapshot.baseline.endMs);
+    const count = s.count(cur, ejected);
     const share = count / cur.requests;
-    const before = base && base.requests > 0 ? s.count(base) / base.requests : 0;
+    const before = base && base.requests > 0 ? s.count(base, false) / base.requests : 0;
     if (share - before <= MIN_EXCESS) continue;
-    out.push({ svc, share, excess: share - before, count, requests: cur.requests, callers: failingCallers(ctx, svc, s) });
+    out.push({ svc, share, excess: share - before, count, requests: cur.requests, callers: failingCallers(ctx, svc, s, ejected) });
   }
   return out;
 }
@@ -101,7 +112,7 @@ function refusalEvidence(r: Refused, s: Symptom, ctx: LocalizationContext): Evid
   const callers = r.callers.length ? `; refused callers: ${r.callers.map((x) => `${x.workload} (${Math.round(x.failed)})`).join(', ')}` : '';
   const query = s.side === 'destination'
     ? `sum by (source_workload) (increase(istio_requests_total{reporter="destination",destination_service="${r.svc.host}",response_code="${s === SYMPTOMS.RequestAuthentication ? 401 : 403}"}[${Math.round(ctx.index.currentSeconds)}s]))`
-    : `sum by (source_workload, response_flags) (increase(istio_requests_total{reporter="source",destination_service="${r.svc.host}",response_flags=~".*(UC|UF).*"}[${Math.round(ctx.index.currentSeconds)}s]))`;
+    : `sum by (source_workload, response_flags) (increase(istio_requests_total{reporter="source",destination_service="${r.svc.host}",response_flags=~".*(UC|UF|UH).*"}[${Math.round(ctx.index.currentSeconds)}s]))`;
   return {
     signal: s.side === 'source' ? 'flag' : 'metric',
     text: `${pct(r.share)} of ${Math.round(r.requests)} requests to ${r.svc.service} ${s.what} (before: ${pct(r.share - r.excess)})${callers}`,
@@ -125,11 +136,11 @@ function when(beforeMs: number): string {
 }
 
 /** Who sees the failures: calling workloads whose own (source) reports carry them. */
-function failingCallers(ctx: LocalizationContext, svc: Entity, s: Symptom): Refused['callers'] {
+function failingCallers(ctx: LocalizationContext, svc: Entity, s: Symptom, ejected: boolean): Refused['callers'] {
   const out: Refused['callers'] = [];
   for (const e of ctx.index.inEdges(svc.host)) {
     const cur = e.current.source ?? e.current.destination;
-    const failed = cur ? s.count(cur) : 0; // requests in the window
+    const failed = cur ? s.count(cur, ejected) : 0; // requests in the window
     if (failed >= 0.5 && e.sourceWorkload !== 'unknown') out.push({ workload: e.sourceWorkload, namespace: e.sourceNamespace, failed });
   }
   return out.sort((a, b) => b.failed - a.failed);
