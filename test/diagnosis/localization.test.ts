@@ -118,6 +118,21 @@ describe('localization: edges, external dependencies, overload', () => {
     assert.equal(causes[0].mechanism, 'network');
   });
 
+  test('every instance of a workload slow on the way to one destination alike: the workload\'s edge, ahead of each instance', () => {
+    // mid (two instances) calls back; its front calls mid. The delay is on mid -> back only.
+    const F = pod('front'), M0 = pod('mid', 'v1', 0), M1 = pod('mid', 'v1', 1), B = pod('back');
+    const mesh = (networkMs: number): Call[] => [
+      { from: null, service: 'front', to: F, rps: 10, ms: 12 + networkMs },
+      { from: F, service: 'mid', to: M0, rps: 5, ms: 8 + networkMs },
+      { from: F, service: 'mid', to: M1, rps: 5, ms: 8 + networkMs },
+      { from: M0, service: 'back', to: B, rps: 5, ms: 4, networkMs },
+      { from: M1, service: 'back', to: B, rps: 5, ms: 4, networkMs },
+    ];
+    const causes = run(mesh(150), mesh(0));
+    assert.equal(top(causes), 'edge mid-v1 -> back.bookinfo', show(causes));
+    for (const c of causes.filter((x) => x.target.kind === 'instance')) assert.ok(c.score <= causes[0].score * 0.6, show(causes));
+  });
+
   test('an external host failing for its callers is the external dependency', () => {
     const ext = 'api.payments.example';
     const mesh = (down: boolean): Call[] => [

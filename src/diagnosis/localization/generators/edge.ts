@@ -73,16 +73,21 @@ export const edgeGenerator: CandidateGenerator = {
       if (affected.length < calls) continue;
       const [namespace, instance] = key.split('/');
       const first = affected[0].edge;
-      const peers = snap.instanceEdges.filter((x) => x.sourceWorkload === first.sourceWorkload && x.sourceNamespace === namespace && x.sourceInstance !== instance && x.current.source?.rps);
-      // Other instances of the workload call fine, or this one is slow towards everything: the instance explains its edges.
-      if (peers.length || affected.length >= 2) instanceSpecific.add(`${namespace}/${first.sourceWorkload}`);
+      const peers = [...new Set(snap.instanceEdges.filter((x) => x.sourceWorkload === first.sourceWorkload && x.sourceNamespace === namespace && x.sourceInstance !== instance && x.current.source?.rps).map((x) => `${namespace}/${x.sourceInstance}`))];
+      const peersFine = peers.some((p) => !podAffected.has(p) || podAffected.get(p)!.length < (podCalls.get(p) ?? 0));
+      // Other instances of the workload call fine, or this one (alone in its workload) is slow
+      // towards everything: the instance explains its edges. Every instance slow alike on the same
+      // calls: the workload's path to its destinations does, not any one instance.
+      if (peersFine || (peers.length === 0 && affected.length >= 2)) instanceSpecific.add(`${namespace}/${first.sourceWorkload}`);
       const severity = affected.reduce((s, a) => s + a.net.severity, 0) / affected.length;
       const requests = affected.reduce((s, a) => s + a.net.requests, 0);
+      // One call only: the edge is as likely; two or more calls all slow on the way: the instance.
+      // Its peers slow alike: the workload's edges explain it better.
+      const fit = (affected.length >= 2 ? 1 : 0.75) * (peers.length && !peersFine ? 0.5 : 1);
       out.push({
         target: { kind: 'instance', namespace, workload: first.sourceWorkload, instance, ...(first.sourceService && { service: serviceName(first.sourceService) }) },
         mechanism: 'network',
-        // One call only: the edge is as likely; two or more calls all slow on the way: the instance.
-        score: severity * (affected.length >= 2 ? 1 : 0.75) * confidenceOrUnknown(requests, true),
+        score: severity * fit * confidenceOrUnknown(requests, true),
         summary: `network of instance ${instance}.${namespace}: every call it makes is slower on the way than at the destination`,
         evidence: affected.map(({ edge, net }) => ({
           signal: 'metric' as const,
