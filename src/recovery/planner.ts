@@ -10,6 +10,12 @@ import { refusal } from './safety.js';
 // no action treats, and actions that do not apply, are explained in the notes.
 
 export const CAUSES_CONSIDERED = 3;
+/**
+ * A cause scoring under this share of the first is not acted on: diagnosis keeps weak candidates
+ * for people to read (an old config change that merely touched the host), but an action on one
+ * (reverting the mesh's first apply deletes every route) costs more than it can be expected to help.
+ */
+export const MIN_SHARE_OF_TOP = 0.25;
 
 export interface Plan {
   incident: string;
@@ -21,7 +27,12 @@ export function planRecovery(incident: Pick<Incident, 'id' | 'causes'>, ctx: Pla
   const actions: PlannedAction[] = [];
   const notes: string[] = [];
   const seen = new Set<string>();
-  const causes = incident.causes.slice(0, CAUSES_CONSIDERED);
+  const topScore = incident.causes[0]?.score ?? 0;
+  const causes = incident.causes.slice(0, CAUSES_CONSIDERED).filter((c, i) => {
+    if (c.score >= MIN_SHARE_OF_TOP * topScore) return true;
+    notes.push(`cause ${i + 1} (${describeTarget(c.target)}): not acted on, its score ${c.score.toFixed(2)} is under ${MIN_SHARE_OF_TOP * 100}% of the first cause's ${topScore.toFixed(2)}`);
+    return false;
+  });
   if (causes.length === 0) notes.push(`incident ${incident.id} has no ranked cause yet: nothing to act on`);
   causes.forEach((cause, i) => {
     const rank = i + 1;

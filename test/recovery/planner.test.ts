@@ -38,6 +38,18 @@ describe('planner and actions', () => {
     assert.deepEqual(parse(a.yaml!).spec.http[0].route, [{ destination: { host: 'reviews', subset: 'v1' } }], 'the YAML is what is applied');
   });
 
+  test('a cause far weaker than the first (under a quarter of its score) is not acted on, and the plan says why', async () => {
+    const { cp } = await fresh(`${REVIEWS_DR}---\n${REVIEWS_VS_50_50}`);
+    const weak = cause({ kind: 'instance', namespace: NS, service: 'reviews', workload: 'reviews-v1', instance: 'reviews-v1-0' }, 'crash', 0.2);
+    openIncident(cp, [cause(v3, 'errors', 0.9), weak], NOW);
+    const plan = cp.recovery.plan({});
+    assert.deepEqual(plan.actions.map((a) => a.kind), ['shift-traffic'], JSON.stringify(plan));
+    assert.ok(plan.notes.some((n) => /cause 2 .*not acted on, its score 0\.20 is under 25% of the first cause's 0\.90/.test(n)), plan.notes.join('\n'));
+    const other = (await fresh(`${REVIEWS_DR}---\n${REVIEWS_VS_50_50}`)).cp;
+    openIncident(other, [cause(v3, 'errors', 0.9), { ...weak, score: 0.3 }], NOW);
+    assert.ok(other.recovery.plan({}).actions.some((a) => a.kind === 'restart-instance'), 'at a third of the first it is');
+  });
+
   test('without any route config, shift-traffic creates subsets and a VirtualService over the healthy versions', async () => {
     const { cp } = await fresh();
     openIncident(cp, [cause(v3, 'errors')], NOW);
