@@ -185,6 +185,19 @@ describe('localization: config changes and policies', () => {
     assert.ok(causes[0].evidence.some((e) => /NC x\d+/.test(e.text)), show(causes));
   });
 
+  test('a change the baseline saw in force while its hosts were healthy has proven itself: a fifth of the score', () => {
+    const current = bookinfo().map((c) => (c.service === 'reviews' ? { ...c, service: 'reviews:9080', external: true, to: null, flags: 'NC', code: '503' } : c));
+    const score = (at: number) => run(current, bookinfo(), { configChanges: [vsChange(at)] }).find((c) => c.target.kind === 'config-change')!;
+    const fresh = score(BASELINE.endMs - 3000); // 3 s in force before the baseline ended: not proven
+    const proven = score(BASELINE.endMs - 12_000); // 12 s in force in a healthy baseline
+    const timeOnly = Math.pow(0.5, 9000 / 30_000);
+    assert.ok(Math.abs(proven.score / fresh.score - 0.2 * timeOnly) < 0.01, `${proven.score} vs ${fresh.score}`);
+    assert.match(proven.evidence[0].text, /its hosts served their callers healthy for 12 s of the baseline after it/);
+    // Callers already failing in the baseline: nothing proven.
+    const sick = run(current, bookinfo({ reviewsAll: { errors: 0.2 } }), { configChanges: [vsChange(BASELINE.endMs - 12_000)] }).find((c) => c.target.kind === 'config-change')!;
+    assert.equal(sick.evidence[0].figures.provenSeconds, 0);
+  });
+
   test('a change long before the anomaly loses to what the metrics point at', () => {
     const causes = run(bookinfo({ ratings: { errors: 1 } }), bookinfo(), { configChanges: [vsChange(BASELINE.startMs + 1000)] });
     assert.equal(top(causes), 'service ratings.bookinfo', show(causes));

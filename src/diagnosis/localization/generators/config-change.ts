@@ -18,11 +18,19 @@ import { combine, confidence, errorSeverity, latencySeverity, ms, pct } from '..
 //   anything else (timing only)                                 0.3
 // An analyzer error on the changed resource lifts the fit to at least 0.9 (and is evidence).
 // Time fit: 1 for a change at most 2 s before the anomaly began (or after it), then halving
-// every 30 s before that. A change to a resource changed again since is not a candidate of its
+// every 30 s before that. A change the baseline saw in force for 10 s or more while every host
+// it touched served its callers healthy (under 2% errors) has proven itself: x0.2 (routing takes
+// effect at once; a latent mistake, a pool too small for a later surge, has the overload cause
+// for it). A change to a resource changed again since is not a candidate of its
 // own: the latest change is (the resource is in its form now, and reverting an older version
 // would undo the later one too, or, for the mesh's first apply, delete everything).
 
 const ROUTING = ['NR', 'NC'];
+/** In force this long in a healthy baseline, a change has proven itself. */
+const PROVEN_MS = 10_000;
+const PROVEN_FIT = 0.2;
+/** The SLO's error ratio: under it, a host served its callers healthy. */
+const HEALTHY_ERROR_RATIO = 0.02;
 
 interface HostImpact {
   host: string;
@@ -58,13 +66,15 @@ export const configChangeGenerator: CandidateGenerator = {
       const findings = ctx.snapshot.findings.filter((f) => f.resource && f.resource.kind === c.resource.kind && f.resource.namespace === c.resource.namespace && f.resource.name === c.resource.name);
       const analyzerFit = findings.some((f) => f.level === 'Error') ? 0.9 : findings.length ? 0.6 : 0;
       const timeFit = c.at >= onset - 2000 ? 1 : Math.pow(0.5, (onset - 2000 - c.at) / 30_000);
-      const score = severity * Math.max(fit, analyzerFit) * timeFit * confidence(requests);
+      const provenMs = ctx.snapshot.baseline.endMs - c.at;
+      const proven = provenMs >= PROVEN_MS && servedHealthyInBaseline(ctx, c);
+      const score = severity * Math.max(fit, analyzerFit) * timeFit * (proven ? PROVEN_FIT : 1) * confidence(requests);
       if (score < 0.01) continue;
       const evidence: Evidence[] = [
         {
           signal: 'config',
-          text: `${c.resource.kind} ${c.resource.namespace}/${c.resource.name} was ${c.type} at version ${c.version}, ${Math.round((onset - c.at) / 100) / 10} s before the anomaly began${c.details.length ? `: ${c.details.join('; ')}` : ''}`,
-          figures: { configVersion: c.version, at: c.at, secondsBeforeOnset: (onset - c.at) / 1000 },
+          text: `${c.resource.kind} ${c.resource.namespace}/${c.resource.name} was ${c.type} at version ${c.version}, ${Math.round((onset - c.at) / 100) / 10} s before the anomaly began${c.details.length ? `: ${c.details.join('; ')}` : ''}${proven ? `; its hosts served their callers healthy for ${Math.round(provenMs / 1000)} s of the baseline after it` : ''}`,
+          figures: { configVersion: c.version, at: c.at, secondsBeforeOnset: (onset - c.at) / 1000, provenSeconds: proven ? provenMs / 1000 : 0 },
         },
         ...hit.map((t) => ({
           signal: (Object.keys(t.flags).length ? 'flag' : 'metric') as Evidence['signal'],
@@ -98,6 +108,16 @@ function mechanismFit(c: ConfigChangeSignal, hit: Array<HostImpact & { aliases: 
   if (has('URX') && touches('retries')) return { fit: 0.6, why: 'retries run out (URX) after the change' };
   if (touches('routing') || touches('subsets')) return { fit: 0.45, why: 'the change moved traffic' };
   return { fit: 0.3, why: '' };
+}
+
+/** The hosts the change speaks of had callers in the baseline, every one served under 2% errors. */
+function servedHealthyInBaseline(ctx: LocalizationContext, c: ConfigChangeSignal): boolean {
+  const entities: Entity[] = [...ctx.index.services.values(), ...ctx.index.externals.values()];
+  const base = entities
+    .filter((e) => anyHostMatches(c.hosts, e.host.replace(/:\d+$/, '')) || ctx.index.inEdges(e.host).some((x) => hostForms(e.host.replace(/:\d+$/, ''), x.sourceNamespace).some((h) => anyHostMatches(c.hosts, h))))
+    .map((e) => e.baseline.source ?? e.baseline.destination)
+    .filter((f): f is NonNullable<typeof f> => !!f && f.requests > 0);
+  return base.length > 0 && base.every((f) => (f.errorRatio ?? 0) < HEALTHY_ERROR_RATIO);
 }
 
 /** Every host the callers reach, with the anomaly they see on it, and the FQDNs a Host header may stand for. */
