@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { parseText } from '../../src/config/loader.js';
 import { CompiledAuthorization, type AuthzRequest } from '../../src/security/authz/compiled-policies.js';
 import { selectAuthorizationPolicies } from '../../src/security/authz/policy-selection.js';
-import { ChaosError } from '../../src/platform/local/chaos/errors.js';
+import { chaosErrorText as code } from '../local/chaos-error-text.js';
 import { freePolicyName, nobodyPrincipal, wrongAuthorizationPolicy } from '../../src/platform/local/chaos/faults/authz-faults.js';
 import { expectedCause, recordedTarget } from '../../src/platform/local/chaos/ground-truth.js';
 import { checkRequest, parseParams } from '../../src/platform/local/chaos/params.js';
@@ -15,16 +15,6 @@ import type { StoredResource } from '../../src/platform/local/chaos/control-plan
 // The bad-authz fault without a mesh: its flags, the policy it writes (checked by the real
 // config loader, policy selection and RBAC evaluator the sidecars use), its name next to
 // existing policies, and the ground truth it records.
-
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ChaosError, `not a ChaosError: ${(e as Error).message}`);
-    return `${e.code}: ${e.message}`;
-  }
-  assert.fail('no error');
-};
 
 const store: TargetRef = { kind: 'service', namespace: 'shop', name: 'store' };
 

@@ -117,7 +117,6 @@ describe('diagnosis on the local mesh: each fault type gets the right top cause,
   after(async () => {
     if (loadTimer) clearInterval(loadTimer);
     await front?.destroy();
-    cli(['chaos', 'clear', '--all']);
     mesh.teardown();
     const ac1 = results.filter((r) => r.rank === 1).length / Math.max(1, results.length);
     const ac3 = results.filter((r) => r.rank >= 1 && r.rank <= 3).length / Math.max(1, results.length);

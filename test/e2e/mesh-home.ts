@@ -29,8 +29,11 @@ export interface MeshHome {
   api<T>(path: string): Promise<T>;
   /** Prints the last lines of the control plane's and the mesh daemon's logs (for a failed test). */
   printLogTails(lines?: number): void;
-  /** `down`, then the mesh daemon and control plane by PID if still alive, then the directory. */
-  teardown(): void;
+  /**
+   * Clears every chaos injection, prints the logs' last lines when `failed`, then `down`, the
+   * mesh daemon and control plane by PID if still alive, and the directory.
+   */
+  teardown(o?: { failed?: boolean }): void;
 }
 
 export function meshHome(prefix: string, addressBase: string): MeshHome {
@@ -65,7 +68,9 @@ export function meshHome(prefix: string, addressBase: string): MeshHome {
         if (existsSync(file)) console.log(`--- ${f} (last lines)\n${readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')}`);
       }
     },
-    teardown() {
+    teardown(o = {}) {
+      if (state.liveControlPlane()) cli(['chaos', 'clear', '--all']);
+      if (o.failed) this.printLogTails();
       cli(['down']);
       for (const rec of [state.mesh(), state.controlPlane()]) if (rec && isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
       rmSync(home, { recursive: true, force: true });

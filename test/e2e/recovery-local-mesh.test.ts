@@ -30,7 +30,7 @@ services:
 `;
 
 const mesh = meshHome('recovery', '127.23');
-const { home, cli, ok, cliAsync } = mesh;
+const { home, ok, cliAsync } = mesh;
 
 let front: Pool;
 let failed = false;
@@ -57,9 +57,7 @@ describe('recovery on the local mesh: a bad version is detected, recovered and v
   after(async () => {
     if (load) clearInterval(load);
     await front?.destroy();
-    cli(['chaos', 'clear', '--all']);
-    if (failed) mesh.printLogTails();
-    mesh.teardown();
+    mesh.teardown({ failed });
   });
 
   test('chaos bad-version on store -> incident -> recover -r store -> verified', async () => {

@@ -34,7 +34,7 @@ services:
 `;
 
 const mesh = meshHome('secchaos', '127.30');
-const { home, cli, ok, cliAsync, api } = mesh;
+const { home, ok, cliAsync, api } = mesh;
 
 let front: Pool;
 let storeAddress = '';
@@ -77,9 +77,7 @@ describe('security chaos: a wrong AuthorizationPolicy is diagnosed as that chang
   after(async () => {
     if (load) clearInterval(load);
     await front?.destroy();
-    cli(['chaos', 'clear', '--all']);
-    if (failed) mesh.printLogTails();
-    mesh.teardown();
+    mesh.teardown({ failed });
   });
 
   const guarded = (fn: () => Promise<void>) => async () => {

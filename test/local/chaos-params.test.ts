@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChaosError } from '../../src/platform/local/chaos/errors.js';
+import { chaosErrorText as code } from './chaos-error-text.js';
 import { expectedCause } from '../../src/platform/local/chaos/ground-truth.js';
 import { checkRequest, DEFAULT_DURATION_MS, parseDuration, parseParams, parsePercent } from '../../src/platform/local/chaos/params.js';
 import { hostNamesOf, instancesOf, resolveTarget, type MeshView } from '../../src/platform/local/chaos/targets.js';
 
 // Argument parsing of `chaos inject` (flags, defaults, ranges), target resolution against a
 // mesh, and the ground truth each fault type records.
-
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ChaosError, `not a ChaosError: ${(e as Error).message}`);
-    return `${e.code}: ${e.message}`;
-  }
-  assert.fail('no error');
-};
 
 test('durations and percentages: Go durations, 30 or 30%, ranges enforced', () => {
   assert.equal(parseDuration('200ms', '--delay', 1000), 200);
