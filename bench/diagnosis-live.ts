@@ -190,20 +190,18 @@ export async function runLiveDiagnosis(o: LiveOptions) {
       o.progress(`warning: could not read the measured rates (${e.message}); targets from the topology's estimate`);
       return modelRates(topology, RPS);
     });
-    let space = scenarioSpace(topology, measured);
-    if (Object.keys(space).length === 0) {
-      // Nothing measured at all: the store is behind (a starved control plane), not the load absent.
-      o.progress('warning: the measured rates reach no target; targets from the topology\'s estimate');
-      space = scenarioSpace(topology, modelRates(topology, RPS));
-    }
+    const space = scenarioSpace(topology, measured);
+    // Nothing measured at all: the store is behind (a starved control plane), not the load absent.
     // A fault type the topology hosts but no measured target reached (its traffic was caught in a
-    // slow second of a starved control plane): its targets from the estimate, so every type the
-    // topology can host is covered.
+    // slow second of a starved control plane): its targets from the estimate. Either way every
+    // type the topology can host is covered.
+    const nothingMeasured = Object.keys(space).length === 0;
+    if (nothingMeasured) o.progress('warning: the measured rates reach no target; targets from the topology\'s estimate');
     const estimated = scenarioSpace(topology, modelRates(topology, RPS));
     for (const f of Object.keys(estimated) as Array<keyof typeof estimated>) {
       if (space[f]?.length) continue;
       space[f] = estimated[f];
-      o.progress(`warning: no measured target of ${f} reaches ${MIN_RPS} rps; its targets from the topology's estimate`);
+      if (!nothingMeasured) o.progress(`warning: no measured target of ${f} reaches ${MIN_RPS} rps; its targets from the topology's estimate`);
     }
     if (o.faults) for (const f of Object.keys(space) as FaultType[]) if (!o.faults.includes(f)) delete space[f];
     scenarios.push(...generateScenarios(space, namespaceOf, o.scenarios, o.seed));

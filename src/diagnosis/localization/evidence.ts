@@ -61,6 +61,11 @@ export function ownSummary(own: OwnAnomaly): string {
   return parts.join(' and ') || 'anomalous';
 }
 
+/** Callers' sidecars ejected some instance behind `host` as an outlier during the anomaly. */
+export function ejectedDuringAnomaly(s: SignalSnapshot, host: string): boolean {
+  return s.outlierEvents.some((o) => o.kind === 'eject' && o.host === host && o.at >= s.baseline.endMs);
+}
+
 /** Outlier ejections of some instances during the anomaly: callers' sidecars saw them fail in a row. */
 export function ejectionEvidence(s: SignalSnapshot, namespace: string, instances: readonly string[]): Evidence[] {
   const ej = s.outlierEvents.filter((e) => e.kind === 'eject' && e.namespace === namespace && instances.includes(e.instance) && e.at >= s.baseline.endMs);

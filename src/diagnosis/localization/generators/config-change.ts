@@ -3,6 +3,7 @@ import { anyHostMatches, hostForms } from '../../signals/hosts.js';
 import type { ConfigChangeSignal, Entity } from '../../signals/snapshot.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
 import { delta } from '../anomaly.js';
+import { ejectedDuringAnomaly } from '../evidence.js';
 import { combine, confidence, errorSeverity, latencySeverity, ms, pct } from '../scoring.js';
 
 // A config change is to blame when it touched a host whose callers see the anomaly, shortly
@@ -49,7 +50,8 @@ export const configChangeGenerator: CandidateGenerator = {
   kind: 'config-change',
   propose(ctx: LocalizationContext): RankedCause[] {
     const out: RankedCause[] = [];
-    const impacts = hostImpacts(ctx);
+    const hosts = hostViews(ctx);
+    const impacts = hostImpacts(ctx, hosts);
     const onset = ctx.snapshot.current.startMs;
     const changes = ctx.snapshot.configChanges;
     const key = (c: ConfigChangeSignal) => `${c.resource.kind}/${c.resource.namespace}/${c.resource.name}`;
@@ -57,7 +59,7 @@ export const configChangeGenerator: CandidateGenerator = {
     for (const c of changes) latest.set(key(c), Math.max(latest.get(key(c)) ?? -Infinity, c.version));
     for (const c of changes) {
       if (c.version < latest.get(key(c))!) continue;
-      const touched = impacts.filter((i) => anyHostMatches(c.hosts, i.host) || i.aliases.some((a) => anyHostMatches(c.hosts, a)));
+      const touched = impacts.filter((i) => speaksOf(c, i));
       const hit = touched.filter((t) => t.severity > 0.05);
       if (hit.length === 0) continue;
       const severity = Math.max(...hit.map((t) => t.severity));
@@ -67,7 +69,7 @@ export const configChangeGenerator: CandidateGenerator = {
       const analyzerFit = findings.some((f) => f.level === 'Error') ? 0.9 : findings.length ? 0.6 : 0;
       const timeFit = c.at >= onset - 2000 ? 1 : Math.pow(0.5, (onset - 2000 - c.at) / 30_000);
       const provenMs = ctx.snapshot.baseline.endMs - c.at;
-      const proven = provenMs >= PROVEN_MS && servedHealthyInBaseline(ctx, c);
+      const proven = provenMs >= PROVEN_MS && servedHealthyInBaseline(hosts.filter((h) => speaksOf(c, h)));
       const score = severity * Math.max(fit, analyzerFit) * timeFit * (proven ? PROVEN_FIT : 1) * confidence(requests);
       if (score < 0.01) continue;
       const evidence: Evidence[] = [
@@ -110,21 +112,34 @@ function mechanismFit(c: ConfigChangeSignal, hit: Array<HostImpact & { aliases: 
   return { fit: 0.3, why: '' };
 }
 
-/** The hosts the change speaks of had callers in the baseline, every one served under 2% errors. */
-function servedHealthyInBaseline(ctx: LocalizationContext, c: ConfigChangeSignal): boolean {
+/** A host callers reach, and the FQDNs a Host header may stand for. */
+interface HostView {
+  host: string;
+  aliases: string[];
+  entity: Entity;
+}
+
+function hostViews(ctx: LocalizationContext): HostView[] {
   const entities: Entity[] = [...ctx.index.services.values(), ...ctx.index.externals.values()];
-  const base = entities
-    .filter((e) => anyHostMatches(c.hosts, e.host.replace(/:\d+$/, '')) || ctx.index.inEdges(e.host).some((x) => hostForms(e.host.replace(/:\d+$/, ''), x.sourceNamespace).some((h) => anyHostMatches(c.hosts, h))))
-    .map((e) => e.baseline.source ?? e.baseline.destination)
-    .filter((f): f is NonNullable<typeof f> => !!f && f.requests > 0);
+  return entities.map((e) => {
+    const callerNamespaces = [...new Set(ctx.index.inEdges(e.host).map((x) => x.sourceNamespace))];
+    const bare = e.host.replace(/:\d+$/, '');
+    return { host: e.host, aliases: [...new Set([bare, ...callerNamespaces.flatMap((ns) => hostForms(bare, ns))])], entity: e };
+  });
+}
+
+const speaksOf = (c: ConfigChangeSignal, h: { host: string; aliases: string[] }) => anyHostMatches(c.hosts, h.host) || h.aliases.some((a) => anyHostMatches(c.hosts, a));
+
+/** The hosts a change speaks of had callers in the baseline, every one served under 2% errors. */
+function servedHealthyInBaseline(hosts: readonly HostView[]): boolean {
+  const base = hosts.map((h) => h.entity.baseline.source ?? h.entity.baseline.destination).filter((f): f is NonNullable<typeof f> => !!f && f.requests > 0);
   return base.length > 0 && base.every((f) => (f.errorRatio ?? 0) < HEALTHY_ERROR_RATIO);
 }
 
-/** Every host the callers reach, with the anomaly they see on it, and the FQDNs a Host header may stand for. */
-function hostImpacts(ctx: LocalizationContext): Array<HostImpact & { aliases: string[] }> {
+/** Every host the callers reach now, with the anomaly they see on it. */
+function hostImpacts(ctx: LocalizationContext, hosts: readonly HostView[]): Array<HostImpact & { aliases: string[] }> {
   const out: Array<HostImpact & { aliases: string[] }> = [];
-  const entities: Entity[] = [...ctx.index.services.values(), ...ctx.index.externals.values()];
-  for (const e of entities) {
+  for (const { host, aliases, entity: e } of hosts) {
     const cur = e.current.source ?? e.current.destination;
     const base = e.baseline.source ?? e.baseline.destination;
     if (!cur || !(cur.requests > 0)) continue;
@@ -136,12 +151,8 @@ function hostImpacts(ctx: LocalizationContext): Array<HostImpact & { aliases: st
       const before = base && base.requests > 0 ? ((base.flags[f] ?? 0) / base.requests) * cur.requests : 0;
       if (n - before > 0.5) flags[f] = n - before;
     }
-    const callerNamespaces = [...new Set(ctx.index.inEdges(e.host).map((x) => x.sourceNamespace))];
-    const bare = e.host.replace(/:\d+$/, '');
-    const aliases = [...new Set([bare, ...callerNamespaces.flatMap((ns) => hostForms(bare, ns))])];
     const ready = ctx.index.registryInstances(e.namespace, e.service ?? '');
-    const ejected = ctx.snapshot.outlierEvents.some((o) => o.kind === 'eject' && o.host === e.host && o.at >= ctx.snapshot.baseline.endMs);
-    out.push({ host: e.host, aliases, severity, requests: cur.requests, errorRatio, addedMs: Math.max(0, d.addedMs), flags, allReady: ready.length > 0 && ready.every((i) => i.ready), ejected });
+    out.push({ host, aliases, severity, requests: cur.requests, errorRatio, addedMs: Math.max(0, d.addedMs), flags, allReady: ready.length > 0 && ready.every((i) => i.ready), ejected: ejectedDuringAnomaly(ctx.snapshot, host) });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { Evidence, RankedCause } from '../../model.js';
 import type { ConfigChangeSignal, Entity, Features } from '../../signals/snapshot.js';
 import type { CandidateGenerator, LocalizationContext } from '../context.js';
+import { ejectedDuringAnomaly } from '../evidence.js';
 import { confidence, errorSeverity, pct } from '../scoring.js';
 
 // A security policy is to blame when requests to a service start failing the way that policy
@@ -98,7 +99,7 @@ function refusedServices(ctx: LocalizationContext, s: Symptom): Refused[] {
     const cur = svc.current[s.side];
     if (!cur || !(cur.requests > 0)) continue;
     const base = svc.baseline[s.side];
-    const ejected = ctx.snapshot.outlierEvents.some((o) => o.kind === 'eject' && o.host === svc.host && o.at >= ctx.snapshot.baseline.endMs);
+    const ejected = ejectedDuringAnomaly(ctx.snapshot, svc.host);
     const count = s.count(cur, ejected);
     const share = count / cur.requests;
     const before = base && base.requests > 0 ? s.count(base, false) / base.requests : 0;
